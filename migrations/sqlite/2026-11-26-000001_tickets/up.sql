@@ -1,0 +1,95 @@
+-- Tickets, their append-only history, agencies, users and per-year numbering (SQLite).
+-- Timestamps are UTC, written by the application; enums are TEXT with a CHECK.
+
+CREATE TABLE agencies (
+    id TEXT PRIMARY KEY NOT NULL,
+    code TEXT NOT NULL UNIQUE,
+    name TEXT NOT NULL,
+    contacts TEXT NOT NULL, -- JSON array of e-mail addresses
+    created_at TIMESTAMP NOT NULL,
+    updated_at TIMESTAMP NOT NULL,
+    version BIGINT NOT NULL
+);
+
+CREATE TABLE users (
+    id TEXT PRIMARY KEY NOT NULL,
+    name TEXT NOT NULL,
+    role TEXT NOT NULL CHECK (role IN ('admin', 'supervisor', 'agent', 'agency')),
+    level INTEGER CHECK (level IN (1, 2)),
+    agency_id TEXT REFERENCES agencies (id),
+    token_hash TEXT NOT NULL UNIQUE,
+    created_at TIMESTAMP NOT NULL,
+    CHECK ((role = 'agent') = (level IS NOT NULL)),
+    CHECK ((role = 'agency') = (agency_id IS NOT NULL))
+);
+
+CREATE TABLE ticket_counters (
+    year INTEGER PRIMARY KEY NOT NULL,
+    last_number BIGINT NOT NULL
+);
+
+CREATE TABLE tickets (
+    id TEXT PRIMARY KEY NOT NULL,
+    number TEXT NOT NULL UNIQUE,
+    subject TEXT NOT NULL,
+    description TEXT NOT NULL,
+    channel TEXT NOT NULL CHECK (channel IN ('phone', 'email', 'portal', 'monitoring')),
+    status TEXT NOT NULL
+        CHECK (status IN ('new', 'open', 'on_hold', 'resolved', 'closed_not_in_scope')),
+    level INTEGER NOT NULL CHECK (level IN (1, 2)),
+    assignee_id TEXT REFERENCES users (id),
+    agency_id TEXT REFERENCES agencies (id),
+    requester_name TEXT,
+    requester_email TEXT,
+    requester_phone TEXT,
+    malfunction BOOLEAN NOT NULL,
+    interruption_open BOOLEAN NOT NULL,
+    reported_at TIMESTAMP NOT NULL,
+    last_event_at TIMESTAMP NOT NULL,
+    created_by TEXT NOT NULL REFERENCES users (id),
+    created_at TIMESTAMP NOT NULL,
+    updated_at TIMESTAMP NOT NULL,
+    version BIGINT NOT NULL
+);
+
+-- The status-by-level summary reads only this index (period, then the grouped columns).
+CREATE INDEX tickets_reported_status_level ON tickets (reported_at, status, level);
+CREATE INDEX tickets_agency_reported ON tickets (agency_id, reported_at, status, level);
+-- Keyset pages of the ticket list, by filter column then (reported_at, id).
+CREATE INDEX tickets_reported_id ON tickets (reported_at, id);
+CREATE INDEX tickets_status_reported ON tickets (status, reported_at, id);
+CREATE INDEX tickets_assignee_reported ON tickets (assignee_id, reported_at, id);
+
+CREATE TABLE ticket_events (
+    id TEXT PRIMARY KEY NOT NULL,
+    ticket_id TEXT NOT NULL REFERENCES tickets (id),
+    sequence BIGINT NOT NULL,
+    type TEXT NOT NULL,
+    at TIMESTAMP NOT NULL,
+    recorded_at TIMESTAMP NOT NULL,
+    actor_id TEXT NOT NULL REFERENCES users (id),
+    status_after TEXT NOT NULL,
+    level_after INTEGER NOT NULL,
+    assignee_after TEXT,
+    details TEXT NOT NULL, -- JSON object: channel, message, reason, ...
+    UNIQUE (ticket_id, sequence)
+);
+
+-- The history is append-only: an audit must see every entry as it was recorded.
+CREATE TRIGGER ticket_events_no_update BEFORE UPDATE ON ticket_events
+BEGIN
+    SELECT RAISE(ABORT, 'ticket_events is append-only');
+END;
+CREATE TRIGGER ticket_events_no_delete BEFORE DELETE ON ticket_events
+BEGIN
+    SELECT RAISE(ABORT, 'ticket_events is append-only');
+END;
+
+CREATE TABLE idempotency_keys (
+    user_id TEXT NOT NULL REFERENCES users (id),
+    key TEXT NOT NULL,
+    request_hash TEXT NOT NULL,
+    ticket_id TEXT NOT NULL REFERENCES tickets (id),
+    created_at TIMESTAMP NOT NULL,
+    PRIMARY KEY (user_id, key)
+);

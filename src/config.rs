@@ -1,0 +1,82 @@
+//! Typed settings: defaults < optional TOML file < `HELPDESK_*` environment variables
+//! (plus the conventional `DATABASE_URL`). Owns no behaviour beyond loading and checking.
+
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use serde::{Deserialize, Serialize};
+use std::path::Path;
+
+/// Everything the service can be configured with. Field names are the TOML keys and,
+/// upper-cased with a `HELPDESK_` prefix, the environment variables.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Settings {
+    /// `sqlite://PATH` (embedded, the default) or `postgres://…`.
+    pub database_url: String,
+    /// Address the HTTP server listens on.
+    pub bind: String,
+    /// Requests per second per token (`0` turns rate limiting off).
+    pub rate_limit_per_second: u32,
+    /// Requests a token may burst above its steady rate.
+    pub rate_limit_burst: u32,
+    /// Database connections kept in the pool.
+    pub db_pool_size: u32,
+    /// Largest request body accepted, in bytes.
+    pub max_body_bytes: usize,
+    /// SQLite `synchronous` pragma: `full` (a 2xx survives power loss) or `normal`
+    /// (survives a process crash; faster).
+    pub sqlite_synchronous: String,
+    /// Log format: `text` or `json`.
+    pub log_format: String,
+    /// HTTP worker threads (0 = one per core).
+    pub workers: usize,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            database_url: "sqlite://helpdesk.db".into(),
+            bind: "127.0.0.1:8080".into(),
+            rate_limit_per_second: 2000,
+            rate_limit_burst: 4000,
+            db_pool_size: 8,
+            max_body_bytes: 256 * 1024,
+            sqlite_synchronous: "full".into(),
+            log_format: "text".into(),
+            workers: 0,
+        }
+    }
+}
+
+impl Settings {
+    /// Loads settings from the defaults, the TOML file if it exists, and the environment.
+    pub fn load(config_file: Option<&Path>) -> anyhow::Result<Settings> {
+        let file = config_file.unwrap_or(Path::new("helpdesk.toml"));
+        let settings: Settings = Figment::from(Serialized::defaults(Settings::default()))
+            .merge(Toml::file(file))
+            .merge(Env::raw().only(&["DATABASE_URL"]))
+            .merge(Env::prefixed("HELPDESK_").ignore(&["CONFIG"]))
+            .extract()?;
+        settings.check()?;
+        Ok(settings)
+    }
+
+    fn check(&self) -> anyhow::Result<()> {
+        anyhow::ensure!(
+            matches!(self.sqlite_synchronous.as_str(), "full" | "normal"),
+            "sqlite_synchronous must be `full` or `normal`, not `{}`",
+            self.sqlite_synchronous
+        );
+        anyhow::ensure!(
+            matches!(self.log_format.as_str(), "text" | "json"),
+            "log_format must be `text` or `json`, not `{}`",
+            self.log_format
+        );
+        anyhow::ensure!(self.db_pool_size > 0, "db_pool_size must be at least 1");
+        anyhow::ensure!(
+            self.max_body_bytes >= 1024,
+            "max_body_bytes must be at least 1024"
+        );
+        Ok(())
+    }
+}

@@ -1,0 +1,187 @@
+//! Storage: one diesel code base over SQLite (embedded, default) and PostgreSQL, chosen by
+//! the URL scheme; the pool, per-connection settings, embedded migrations, and one
+//! repository file per aggregate. Never imports `http/`.
+
+pub mod agencies;
+mod error;
+pub mod events;
+pub mod summary;
+pub mod tickets;
+pub mod users;
+pub mod schema;
+mod time;
+
+pub use error::StoreError;
+pub use time::{from_db_time, to_db_time, truncate_to_micros};
+
+use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
+use diesel::prelude::*;
+use diesel::r2d2::{self, ManageConnection};
+use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
+use std::time::Duration;
+
+const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
+/// Held while migrating PostgreSQL so that instances starting together take turns.
+const MIGRATION_LOCK_KEY: i64 = 0x6865_6c70_6465_736b; // "helpdesk"
+
+/// A connection to either backend; queries are written once against this enum.
+#[derive(diesel::MultiConnection)]
+pub enum DbConnection {
+    Postgresql(diesel::PgConnection),
+    Sqlite(diesel::SqliteConnection),
+}
+
+pub type Pool = r2d2::Pool<ConnectionManager>;
+pub type PooledConnection = r2d2::PooledConnection<ConnectionManager>;
+
+/// Which backend a `DATABASE_URL` names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DatabaseUrl {
+    Postgres(String),
+    Sqlite(String),
+}
+
+impl DatabaseUrl {
+    /// `postgres://…`/`postgresql://…`, or `sqlite://PATH` (also `sqlite:PATH`).
+    /// Anything else is refused, so a typo never silently creates a SQLite file.
+    pub fn parse(url: &str) -> anyhow::Result<DatabaseUrl> {
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Ok(DatabaseUrl::Postgres(url.to_owned()))
+        } else if let Some(path) = url
+            .strip_prefix("sqlite://")
+            .or_else(|| url.strip_prefix("sqlite:"))
+        {
+            anyhow::ensure!(!path.is_empty(), "DATABASE_URL `sqlite://` needs a file path");
+            Ok(DatabaseUrl::Sqlite(path.to_owned()))
+        } else {
+            anyhow::bail!("DATABASE_URL must start with sqlite:// or postgres://")
+        }
+    }
+}
+
+/// Opens connections of the backend the URL names, with our per-connection settings.
+#[derive(Debug)]
+pub struct ConnectionManager {
+    url: DatabaseUrl,
+    sqlite_synchronous: &'static str,
+}
+
+impl ManageConnection for ConnectionManager {
+    type Connection = DbConnection;
+    type Error = r2d2::Error;
+
+    fn connect(&self) -> Result<DbConnection, r2d2::Error> {
+        match &self.url {
+            DatabaseUrl::Postgres(url) => diesel::PgConnection::establish(url)
+                .map(DbConnection::Postgresql)
+                .map_err(r2d2::Error::ConnectionError),
+            DatabaseUrl::Sqlite(path) => {
+                let mut conn = diesel::SqliteConnection::establish(path)
+                    .map_err(r2d2::Error::ConnectionError)?;
+                // Per connection: SQLite forgets these between connections.
+                conn.batch_execute(&format!(
+                    "PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 15000; \
+                     PRAGMA synchronous = {};",
+                    self.sqlite_synchronous
+                ))
+                .map_err(r2d2::Error::QueryError)?;
+                Ok(DbConnection::Sqlite(conn))
+            }
+        }
+    }
+
+    fn is_valid(&self, conn: &mut DbConnection) -> Result<(), r2d2::Error> {
+        conn.batch_execute("SELECT 1")
+            .map_err(r2d2::Error::QueryError)
+    }
+
+    fn has_broken(&self, _conn: &mut DbConnection) -> bool {
+        false
+    }
+}
+
+/// Builds the pool. For SQLite it first switches the file to WAL (a persistent setting).
+pub fn connect_pool(
+    database_url: &str,
+    size: u32,
+    sqlite_synchronous: &str,
+) -> anyhow::Result<Pool> {
+    let url = DatabaseUrl::parse(database_url)?;
+    let sqlite_synchronous = if sqlite_synchronous == "normal" {
+        "NORMAL"
+    } else {
+        "FULL"
+    };
+    let manager = ConnectionManager {
+        url: url.clone(),
+        sqlite_synchronous,
+    };
+    if let DatabaseUrl::Sqlite(_) = url {
+        let mut conn = manager.connect()?;
+        conn.batch_execute("PRAGMA journal_mode = WAL;")?;
+    }
+    let pool = r2d2::Pool::builder()
+        .max_size(size)
+        .min_idle(Some(1))
+        .connection_timeout(Duration::from_secs(10))
+        .test_on_check_out(false)
+        .build(manager)?;
+    Ok(pool)
+}
+
+/// Applies pending migrations of the connection's backend; returns how many ran.
+pub fn run_migrations(conn: &mut DbConnection) -> anyhow::Result<usize> {
+    let applied = match conn {
+        DbConnection::Postgresql(pg) => {
+            diesel::sql_query(format!("SELECT pg_advisory_lock({MIGRATION_LOCK_KEY})"))
+                .execute(pg)?;
+            let result = pg
+                .run_pending_migrations(POSTGRES_MIGRATIONS)
+                .map(|done| done.len());
+            diesel::sql_query(format!("SELECT pg_advisory_unlock({MIGRATION_LOCK_KEY})"))
+                .execute(pg)?;
+            result
+        }
+        DbConnection::Sqlite(sqlite) => sqlite
+            .run_pending_migrations(SQLITE_MIGRATIONS)
+            .map(|done| done.len()),
+    };
+    applied.map_err(|e| anyhow::anyhow!("migrations failed: {e}"))
+}
+
+/// Runs `work` in a write transaction. On SQLite it begins with `BEGIN IMMEDIATE`, taking the
+/// write lock up front: a deferred transaction that reads and then writes fails at once with
+/// "database is locked" when another writer got there first, instead of waiting.
+pub fn write_transaction<T, E>(
+    conn: &mut DbConnection,
+    work: impl FnOnce(&mut DbConnection) -> Result<T, E>,
+) -> Result<T, E>
+where
+    E: From<diesel::result::Error>,
+{
+    match conn {
+        DbConnection::Postgresql(_) => conn.transaction(work),
+        DbConnection::Sqlite(sqlite) => {
+            AnsiTransactionManager::begin_transaction_sql(sqlite, "BEGIN IMMEDIATE")?;
+            match work(conn) {
+                Ok(value) => {
+                    <DbConnection as Connection>::TransactionManager::commit_transaction(conn)?;
+                    Ok(value)
+                }
+                Err(error) => {
+                    <DbConnection as Connection>::TransactionManager::rollback_transaction(conn)?;
+                    Err(error)
+                }
+            }
+        }
+    }
+}
+
+/// Whether an error is a unique-constraint violation (the same on both backends).
+pub fn is_unique_violation(error: &diesel::result::Error) -> bool {
+    matches!(
+        error,
+        diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _)
+    )
+}

@@ -1,0 +1,96 @@
+//! The tables, written by hand in types both backends share (see `migrations/`).
+
+diesel::table! {
+    agencies (id) {
+        id -> Text,
+        code -> Text,
+        name -> Text,
+        contacts -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        version -> BigInt,
+    }
+}
+
+diesel::table! {
+    users (id) {
+        id -> Text,
+        name -> Text,
+        role -> Text,
+        level -> Nullable<Integer>,
+        agency_id -> Nullable<Text>,
+        token_hash -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    ticket_counters (year) {
+        year -> Integer,
+        last_number -> BigInt,
+    }
+}
+
+diesel::table! {
+    tickets (id) {
+        id -> Text,
+        number -> Text,
+        subject -> Text,
+        description -> Text,
+        channel -> Text,
+        status -> Text,
+        level -> Integer,
+        assignee_id -> Nullable<Text>,
+        agency_id -> Nullable<Text>,
+        requester_name -> Nullable<Text>,
+        requester_email -> Nullable<Text>,
+        requester_phone -> Nullable<Text>,
+        malfunction -> Bool,
+        interruption_open -> Bool,
+        reported_at -> Timestamp,
+        last_event_at -> Timestamp,
+        created_by -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        version -> BigInt,
+    }
+}
+
+diesel::table! {
+    ticket_events (id) {
+        id -> Text,
+        ticket_id -> Text,
+        sequence -> BigInt,
+        #[sql_name = "type"]
+        event_type -> Text,
+        at -> Timestamp,
+        recorded_at -> Timestamp,
+        actor_id -> Text,
+        status_after -> Text,
+        level_after -> Integer,
+        assignee_after -> Nullable<Text>,
+        details -> Text,
+    }
+}
+
+diesel::table! {
+    idempotency_keys (user_id, key) {
+        user_id -> Text,
+        key -> Text,
+        request_hash -> Text,
+        ticket_id -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(ticket_events -> tickets (ticket_id));
+diesel::joinable!(users -> agencies (agency_id));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    agencies,
+    users,
+    ticket_counters,
+    tickets,
+    ticket_events,
+    idempotency_keys,
+);

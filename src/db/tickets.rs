@@ -1,0 +1,370 @@
+//! Tickets: creation with a gap-free per-year number and `Idempotency-Key`, reads, keyset
+//! lists, and recording an event (judged by the lifecycle rules inside the transaction).
+
+use super::agencies::find_agency;
+use super::error::parse_stored;
+use super::events::insert_event;
+use super::schema::{idempotency_keys, ticket_counters, tickets};
+use super::users::find_user;
+use super::{
+    DbConnection, StoreError, from_db_time, is_unique_violation, to_db_time, truncate_to_micros,
+    write_transaction,
+};
+use crate::domain::numbering::{format_ticket_number, numbering_year};
+use crate::domain::ticket::{NewTicket, Requester, Ticket, TicketEvent};
+use crate::domain::lifecycle::decide;
+use crate::domain::{Action, EventCommand, Invalid, Level, Principal};
+use chrono::{DateTime, NaiveDateTime, Utc};
+use diesel::prelude::*;
+use uuid::Uuid;
+
+mod list;
+pub use list::{ListOrder, TicketFilter, list_tickets};
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = tickets)]
+struct TicketRow {
+    id: String,
+    number: String,
+    subject: String,
+    description: String,
+    channel: String,
+    status: String,
+    level: i32,
+    assignee_id: Option<String>,
+    agency_id: Option<String>,
+    requester_name: Option<String>,
+    requester_email: Option<String>,
+    requester_phone: Option<String>,
+    malfunction: bool,
+    interruption_open: bool,
+    reported_at: NaiveDateTime,
+    last_event_at: NaiveDateTime,
+    created_by: String,
+    created_at: NaiveDateTime,
+    updated_at: NaiveDateTime,
+    version: i64,
+}
+
+impl TryFrom<TicketRow> for Ticket {
+    type Error = StoreError;
+    fn try_from(row: TicketRow) -> Result<Ticket, StoreError> {
+        let optional_id = |column: &str, value: Option<String>| {
+            value.map(|id| parse_stored::<Uuid>(column, &id)).transpose()
+        };
+        Ok(Ticket {
+            id: parse_stored("tickets.id", &row.id)?,
+            number: row.number,
+            subject: row.subject,
+            description: row.description,
+            channel: parse_stored("tickets.channel", &row.channel)?,
+            status: parse_stored("tickets.status", &row.status)?,
+            level: Level::from_number(row.level.into())
+                .ok_or_else(|| StoreError::Corrupt(format!("tickets.level = {}", row.level)))?,
+            assignee_id: optional_id("tickets.assignee_id", row.assignee_id)?,
+            agency_id: optional_id("tickets.agency_id", row.agency_id)?,
+            requester: Requester {
+                name: row.requester_name,
+                email: row.requester_email,
+                phone: row.requester_phone,
+            },
+            malfunction: row.malfunction,
+            interruption_open: row.interruption_open,
+            reported_at: from_db_time(row.reported_at),
+            last_event_at: from_db_time(row.last_event_at),
+            created_by: parse_stored("tickets.created_by", &row.created_by)?,
+            created_at: from_db_time(row.created_at),
+            updated_at: from_db_time(row.updated_at),
+            version: row.version,
+        })
+    }
+}
+
+fn to_row(ticket: &Ticket) -> TicketRow {
+    TicketRow {
+        id: ticket.id.to_string(),
+        number: ticket.number.clone(),
+        subject: ticket.subject.clone(),
+        description: ticket.description.clone(),
+        channel: ticket.channel.as_str().to_owned(),
+        status: ticket.status.as_str().to_owned(),
+        level: ticket.level.number(),
+        assignee_id: ticket.assignee_id.map(|id| id.to_string()),
+        agency_id: ticket.agency_id.map(|id| id.to_string()),
+        requester_name: ticket.requester.name.clone(),
+        requester_email: ticket.requester.email.clone(),
+        requester_phone: ticket.requester.phone.clone(),
+        malfunction: ticket.malfunction,
+        interruption_open: ticket.interruption_open,
+        reported_at: to_db_time(ticket.reported_at),
+        last_event_at: to_db_time(ticket.last_event_at),
+        created_by: ticket.created_by.to_string(),
+        created_at: to_db_time(ticket.created_at),
+        updated_at: to_db_time(ticket.updated_at),
+        version: ticket.version,
+    }
+}
+
+/// The caller's `Idempotency-Key` and a hash of the request it came with.
+#[derive(Debug, Clone)]
+pub struct IdempotencyKey {
+    pub key: String,
+    pub request_hash: String,
+}
+
+/// The ticket, and whether it was created now or by an earlier request with the same key.
+#[derive(Debug, Clone)]
+pub struct Created {
+    pub ticket: Ticket,
+    pub replayed: bool,
+}
+
+/// Opens a ticket with the next number of its year and its `created` event.
+pub fn create_ticket(
+    conn: &mut DbConnection,
+    new: &NewTicket,
+    actor: &Principal,
+    idempotency: Option<&IdempotencyKey>,
+    now: DateTime<Utc>,
+) -> Result<Created, StoreError> {
+    let attempt = |conn: &mut DbConnection| {
+        write_transaction(conn, |conn| insert_new_ticket(conn, new, actor, idempotency, now))
+    };
+    match attempt(conn) {
+        // A concurrent request with the same key committed first: answer with its ticket.
+        Err(StoreError::Db(e)) if idempotency.is_some() && is_unique_violation(&e) => attempt(conn),
+        other => other,
+    }
+}
+
+fn insert_new_ticket(
+    conn: &mut DbConnection,
+    new: &NewTicket,
+    actor: &Principal,
+    idempotency: Option<&IdempotencyKey>,
+    now: DateTime<Utc>,
+) -> Result<Created, StoreError> {
+    let user_id = actor.user_id.to_string();
+    if let Some(idempotency) = idempotency {
+        let earlier: Option<(String, String)> = idempotency_keys::table
+            .find((&user_id, &idempotency.key))
+            .select((idempotency_keys::request_hash, idempotency_keys::ticket_id))
+            .first(conn)
+            .optional()?;
+        if let Some((request_hash, ticket_id)) = earlier {
+            if request_hash != idempotency.request_hash {
+                return Err(StoreError::IdempotencyMismatch);
+            }
+            let ticket = find_ticket(conn, parse_stored("idempotency_keys.ticket_id", &ticket_id)?)?
+                .ok_or(StoreError::NotFound("ticket"))?;
+            return Ok(Created {
+                ticket,
+                replayed: true,
+            });
+        }
+    }
+    if let Some(agency_id) = new.agency_id {
+        if find_agency(conn, agency_id)?.is_none() {
+            return Err(Invalid::one("agency_id", "is not a known agency").into());
+        }
+    }
+
+    let reported_at = truncate_to_micros(new.reported_at.unwrap_or(now));
+    let now = truncate_to_micros(now);
+    let year = numbering_year(reported_at);
+    let ticket = Ticket {
+        id: Uuid::now_v7(),
+        number: format_ticket_number(year, next_number(conn, year)?),
+        subject: new.subject.clone(),
+        description: new.description.clone(),
+        channel: new.channel,
+        status: crate::domain::Status::New,
+        level: Level::First,
+        assignee_id: None,
+        agency_id: new.agency_id,
+        requester: new.requester.clone(),
+        malfunction: new.malfunction,
+        interruption_open: false,
+        reported_at,
+        last_event_at: reported_at,
+        created_by: actor.user_id,
+        created_at: now,
+        updated_at: now,
+        version: 1,
+    };
+    diesel::insert_into(tickets::table)
+        .values(&to_row(&ticket))
+        .execute(conn)?;
+    insert_event(
+        conn,
+        &TicketEvent {
+            id: Uuid::now_v7(),
+            ticket_id: ticket.id,
+            sequence: 1,
+            action: Action::Created,
+            at: reported_at,
+            recorded_at: now,
+            actor_id: actor.user_id,
+            status: ticket.status,
+            level: ticket.level,
+            assignee_id: None,
+            details: serde_json::Map::new(),
+        },
+    )?;
+    if let Some(idempotency) = idempotency {
+        diesel::insert_into(idempotency_keys::table)
+            .values((
+                idempotency_keys::user_id.eq(&user_id),
+                idempotency_keys::key.eq(&idempotency.key),
+                idempotency_keys::request_hash.eq(&idempotency.request_hash),
+                idempotency_keys::ticket_id.eq(ticket.id.to_string()),
+                idempotency_keys::created_at.eq(to_db_time(now)),
+            ))
+            .execute(conn)?;
+    }
+    Ok(Created {
+        ticket,
+        replayed: false,
+    })
+}
+
+/// Takes the next number of `year`. The counter row is locked until the transaction ends,
+/// so numbers are unique and, since a rolled-back creation returns its number, gap-free.
+fn next_number(conn: &mut DbConnection, year: i32) -> Result<i64, StoreError> {
+    let bump = |conn: &mut DbConnection| {
+        diesel::update(ticket_counters::table.find(year))
+            .set(ticket_counters::last_number.eq(ticket_counters::last_number + 1))
+            .returning(ticket_counters::last_number)
+            .get_result::<i64>(conn)
+            .optional()
+    };
+    if let Some(number) = bump(conn)? {
+        return Ok(number);
+    }
+    // First ticket of the year. A concurrent first insert wins the race; the savepoint keeps
+    // our transaction usable on PostgreSQL, and the bump then takes the next number.
+    let first = conn.transaction(|conn| {
+        diesel::insert_into(ticket_counters::table)
+            .values((
+                ticket_counters::year.eq(year),
+                ticket_counters::last_number.eq(1_i64),
+            ))
+            .execute(conn)
+    });
+    match first {
+        Ok(_) => Ok(1),
+        Err(e) if is_unique_violation(&e) => {
+            bump(conn)?.ok_or(StoreError::Corrupt(format!("ticket counter of {year} vanished")))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+pub fn find_ticket(conn: &mut DbConnection, id: Uuid) -> Result<Option<Ticket>, StoreError> {
+    tickets::table
+        .find(id.to_string())
+        .select(TicketRow::as_select())
+        .first(conn)
+        .optional()?
+        .map(Ticket::try_from)
+        .transpose()
+}
+
+/// Records `command` on the ticket and returns the event with the updated ticket.
+/// `expected_version` comes from `If-Match`. Without it, a concurrent change makes us judge
+/// the command again against the new state (so of two simultaneous `take_charge`, the second
+/// is refused as a transition, not lost).
+pub fn record_event(
+    conn: &mut DbConnection,
+    ticket_id: Uuid,
+    command: &EventCommand,
+    actor: &Principal,
+    expected_version: Option<i64>,
+    now: DateTime<Utc>,
+) -> Result<(TicketEvent, Ticket), StoreError> {
+    const ATTEMPTS: usize = 8;
+    for _ in 1..ATTEMPTS {
+        match write_transaction(conn, |conn| {
+            apply_event(conn, ticket_id, command, actor, expected_version, now)
+        }) {
+            Err(StoreError::Contended) => continue,
+            other => return other,
+        }
+    }
+    write_transaction(conn, |conn| {
+        apply_event(conn, ticket_id, command, actor, expected_version, now)
+    })
+}
+
+fn apply_event(
+    conn: &mut DbConnection,
+    ticket_id: Uuid,
+    command: &EventCommand,
+    actor: &Principal,
+    expected_version: Option<i64>,
+    now: DateTime<Utc>,
+) -> Result<(TicketEvent, Ticket), StoreError> {
+    let mut ticket = find_ticket(conn, ticket_id)?.ok_or(StoreError::NotFound("ticket"))?;
+    if expected_version.is_some_and(|v| v != ticket.version) {
+        return Err(StoreError::StaleVersion {
+            current: ticket.version,
+        });
+    }
+    let assignee = match command.assignee_id {
+        Some(id) => find_user(conn, id)?.map(|user| user.principal),
+        None => None,
+    };
+    let now = truncate_to_micros(now);
+    let command = EventCommand {
+        at: command.at.map(truncate_to_micros),
+        ..command.clone()
+    };
+    let next = decide(&ticket.state(), &command, actor, assignee.as_ref(), now)?;
+
+    let previous_version = ticket.version;
+    ticket.status = next.status;
+    ticket.level = next.level;
+    ticket.assignee_id = next.assignee_id;
+    ticket.interruption_open = next.interruption_open;
+    ticket.last_event_at = next.last_event_at;
+    ticket.updated_at = now;
+    ticket.version += 1;
+    let changed = diesel::update(
+        tickets::table
+            .find(ticket_id.to_string())
+            .filter(tickets::version.eq(previous_version)),
+    )
+    .set((
+        tickets::status.eq(ticket.status.as_str()),
+        tickets::level.eq(ticket.level.number()),
+        tickets::assignee_id.eq(ticket.assignee_id.map(|id| id.to_string())),
+        tickets::interruption_open.eq(ticket.interruption_open),
+        tickets::last_event_at.eq(to_db_time(ticket.last_event_at)),
+        tickets::updated_at.eq(to_db_time(now)),
+        tickets::version.eq(ticket.version),
+    ))
+    .execute(conn)?;
+    if changed == 0 {
+        return Err(match expected_version {
+            Some(_) => StoreError::StaleVersion {
+                current: previous_version + 1,
+            },
+            None => StoreError::Contended,
+        });
+    }
+    let event = TicketEvent {
+        id: Uuid::now_v7(),
+        ticket_id,
+        sequence: ticket.version,
+        action: next.action,
+        at: next.at,
+        recorded_at: now,
+        actor_id: actor.user_id,
+        status: ticket.status,
+        level: ticket.level,
+        assignee_id: ticket.assignee_id,
+        details: next.details,
+    };
+    insert_event(conn, &event)?;
+    Ok((event, ticket))
+}

@@ -1,0 +1,279 @@
+//! The ticket state machine of SPEC §2: which event is allowed in which state, what it
+//! changes, and the rules for `at` (when the event really happened).
+
+use super::ticket::{Level, ReplyChannel, Status, TicketState, api_enum};
+use super::user::Principal;
+use super::validation::{Checker, FieldError, Invalid};
+use chrono::{DateTime, Duration, Utc};
+use serde_json::{Map, Value};
+use uuid::Uuid;
+
+api_enum! {
+    /// The kinds of event in a ticket's history. All but `created` can be posted.
+    Action {
+        Created => "created",
+        TakeCharge => "take_charge",
+        Reply => "reply",
+        Comment => "comment",
+        Assign => "assign",
+        Escalate => "escalate",
+        Hold => "hold",
+        Resume => "resume",
+        Resolve => "resolve",
+        CloseNotInScope => "close_not_in_scope",
+        Reopen => "reopen",
+        InterruptionStart => "interruption_start",
+        InterruptionEnd => "interruption_end",
+        StartIntervention => "start_intervention",
+        NotifyAgency => "notify_agency",
+        NotifyUsers => "notify_users",
+    }
+}
+
+/// Clock skew tolerated on `at` values from the callers' clocks.
+pub const MAX_CLOCK_SKEW: Duration = Duration::seconds(60);
+/// Longest free text in an event (message, resolution, reason).
+pub const MAX_EVENT_TEXT: usize = 10_000;
+
+/// An event a caller asks to record, already parsed but not yet judged.
+#[derive(Debug, Clone, Default)]
+pub struct EventCommand {
+    pub action: Option<Action>,
+    pub at: Option<DateTime<Utc>>,
+    pub channel: Option<ReplyChannel>,
+    pub message: Option<String>,
+    pub resolution: Option<String>,
+    pub reason: Option<String>,
+    pub assignee_id: Option<Uuid>,
+    pub service: Option<String>,
+}
+
+/// What an accepted event does to the ticket.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Transition {
+    pub action: Action,
+    pub at: DateTime<Utc>,
+    pub status: Status,
+    pub level: Level,
+    pub assignee_id: Option<Uuid>,
+    pub last_event_at: DateTime<Utc>,
+    pub interruption_open: bool,
+    /// The event's own data (channel, message, reason, …) as stored in the history.
+    pub details: Map<String, Value>,
+}
+
+/// Why an event was refused.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum LifecycleError {
+    #[error("`{action}` is not allowed while the ticket is `{status}` at level {}", level.number())]
+    NotAllowed {
+        action: Action,
+        status: Status,
+        level: Level,
+        allowed: Vec<Action>,
+    },
+    #[error("{0}")]
+    Forbidden(String),
+    #[error(transparent)]
+    Invalid(#[from] Invalid),
+}
+
+/// The actions allowed on a ticket in `state`, in a stable order.
+pub fn allowed_actions(state: &TicketState) -> Vec<Action> {
+    Action::ALL
+        .iter()
+        .copied()
+        .filter(|&action| is_allowed(state, action))
+        .collect()
+}
+
+fn is_allowed(state: &TicketState, action: Action) -> bool {
+    use Status::*;
+    let active = matches!(state.status, New | Open | OnHold);
+    match action {
+        Action::Created => false,
+        Action::TakeCharge => state.status == New,
+        Action::Reply => matches!(state.status, Open | OnHold),
+        Action::Comment => true,
+        Action::Assign => active,
+        Action::Escalate => state.status == Open && state.level == Level::First,
+        Action::Hold => state.status == Open,
+        Action::Resume => state.status == OnHold,
+        Action::Resolve => matches!(state.status, Open | OnHold),
+        Action::CloseNotInScope => active,
+        Action::Reopen => matches!(state.status, Resolved | ClosedNotInScope),
+        Action::InterruptionStart => state.malfunction && active && !state.interruption_open,
+        Action::InterruptionEnd => state.malfunction && active && state.interruption_open,
+        Action::StartIntervention | Action::NotifyAgency | Action::NotifyUsers => {
+            state.malfunction && active
+        }
+    }
+}
+
+/// Judges `command` against the ticket's `state`, for `actor`, at server time `now`.
+/// `assignee` is the user named by `assignee_id`, when the command names one.
+pub fn decide(
+    state: &TicketState,
+    command: &EventCommand,
+    actor: &Principal,
+    assignee: Option<&Principal>,
+    now: DateTime<Utc>,
+) -> Result<Transition, LifecycleError> {
+    let action = check_fields(command, assignee)?;
+    if !is_allowed(state, action) {
+        return Err(LifecycleError::NotAllowed {
+            action,
+            status: state.status,
+            level: state.level,
+            allowed: allowed_actions(state),
+        });
+    }
+    let at = check_at(state, action, command.at, now)?;
+
+    let mut next = Transition {
+        action,
+        at,
+        status: state.status,
+        level: state.level,
+        assignee_id: state.assignee_id,
+        last_event_at: state.last_event_at.max(at),
+        interruption_open: state.interruption_open,
+        details: details_of(command),
+    };
+    match action {
+        Action::TakeCharge => {
+            let taker = assignee.unwrap_or(actor);
+            if !taker.can_handle_level(state.level) {
+                return Err(LifecycleError::Forbidden(format!(
+                    "taking charge at level {} needs a level-{} agent",
+                    state.level.number(),
+                    state.level.number()
+                )));
+            }
+            next.status = Status::Open;
+            next.assignee_id = Some(taker.user_id);
+        }
+        Action::Assign => {
+            let target = assignee.expect("check_fields requires an assignee for assign");
+            next.assignee_id = Some(target.user_id);
+        }
+        Action::Escalate => {
+            next.level = Level::Second;
+            next.status = Status::New;
+            next.assignee_id = None;
+        }
+        Action::Hold => next.status = Status::OnHold,
+        Action::Resume | Action::Reopen => next.status = Status::Open,
+        Action::Resolve => next.status = Status::Resolved,
+        Action::CloseNotInScope => next.status = Status::ClosedNotInScope,
+        Action::InterruptionStart => next.interruption_open = true,
+        Action::InterruptionEnd => next.interruption_open = false,
+        Action::Created
+        | Action::Reply
+        | Action::Comment
+        | Action::StartIntervention
+        | Action::NotifyAgency
+        | Action::NotifyUsers => {}
+    }
+    Ok(next)
+}
+
+/// Checks the fields each action needs, before the state is consulted.
+fn check_fields(command: &EventCommand, assignee: Option<&Principal>) -> Result<Action, Invalid> {
+    let Some(action) = command.action else {
+        return Err(Invalid::one("type", "is required"));
+    };
+    let mut checker = Checker::new();
+    let message = command.message.as_deref();
+    match action {
+        Action::Created => checker.add("type", "`created` is recorded by the server, not posted"),
+        Action::Reply => {
+            if command.channel.is_none() {
+                checker.add("channel", "is required for a reply (`email` or `phone`)");
+            }
+            checker.required_text("message", message, MAX_EVENT_TEXT);
+        }
+        Action::Comment | Action::NotifyAgency | Action::NotifyUsers => {
+            checker.required_text("message", message, MAX_EVENT_TEXT)
+        }
+        Action::Resolve => {
+            checker.required_text("resolution", command.resolution.as_deref(), MAX_EVENT_TEXT)
+        }
+        Action::CloseNotInScope => {
+            checker.required_text("reason", command.reason.as_deref(), MAX_EVENT_TEXT)
+        }
+        Action::Assign if command.assignee_id.is_none() => checker.add("assignee_id", "is required"),
+        _ => {}
+    }
+    if command.assignee_id.is_some() && assignee.is_none() {
+        checker.add("assignee_id", "is not a user of this helpdesk");
+    }
+    if let Some(user) = assignee {
+        if !matches!(action, Action::Assign | Action::TakeCharge) {
+            checker.add("assignee_id", "is only accepted with `assign` and `take_charge`");
+        } else if !user.can_work_tickets() {
+            checker.add("assignee_id", "must be an agent, supervisor or admin");
+        }
+    }
+    checker.optional_text("message", message, MAX_EVENT_TEXT);
+    checker.optional_text("reason", command.reason.as_deref(), MAX_EVENT_TEXT);
+    checker.optional_text("resolution", command.resolution.as_deref(), MAX_EVENT_TEXT);
+    checker.optional_text("service", command.service.as_deref(), 200);
+    checker.finish().map(|()| action)
+}
+
+/// `at` defaults to now, may not be in the future (beyond the skew), and may not be earlier
+/// than the ticket's report or latest event — except `interruption_start`, which monitoring
+/// often knows to have begun before anyone called.
+fn check_at(
+    state: &TicketState,
+    action: Action,
+    at: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
+) -> Result<DateTime<Utc>, Invalid> {
+    let Some(at) = at else {
+        return Ok(now.max(state.last_event_at));
+    };
+    if at > now + MAX_CLOCK_SKEW {
+        return Err(Invalid::one("at", "must not be in the future"));
+    }
+    if action == Action::InterruptionStart {
+        return Ok(at);
+    }
+    let earliest = state.reported_at.max(state.last_event_at);
+    if at < earliest {
+        let what = if earliest == state.reported_at {
+            "the ticket's reported_at"
+        } else {
+            "the ticket's latest event"
+        };
+        return Err(Invalid(vec![FieldError::new(
+            "at",
+            format!(
+                "must not be earlier than {what} ({})",
+                earliest.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)
+            ),
+        )]));
+    }
+    Ok(at)
+}
+
+fn details_of(command: &EventCommand) -> Map<String, Value> {
+    let mut details = Map::new();
+    let mut put = |key: &str, value: Option<String>| {
+        if let Some(value) = value {
+            details.insert(key.to_owned(), Value::String(value));
+        }
+    };
+    put("channel", command.channel.map(|c| c.as_str().to_owned()));
+    put("message", command.message.clone());
+    put("resolution", command.resolution.clone());
+    put("reason", command.reason.clone());
+    put("service", command.service.clone());
+    put("assignee_id", command.assignee_id.map(|id| id.to_string()));
+    details
+}
+
+#[cfg(test)]
+#[path = "lifecycle_tests.rs"]
+mod tests;

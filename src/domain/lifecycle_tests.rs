@@ -1,0 +1,189 @@
+use super::*;
+use crate::domain::user::Role;
+
+fn at(text: &str) -> DateTime<Utc> {
+    text.parse().unwrap()
+}
+
+fn state(status: Status, level: Level) -> TicketState {
+    TicketState {
+        status,
+        level,
+        assignee_id: None,
+        malfunction: false,
+        reported_at: at("2016-06-23T15:30:00Z"),
+        last_event_at: at("2016-06-23T15:30:00Z"),
+        interruption_open: false,
+    }
+}
+
+fn agent(level: Level) -> Principal {
+    Principal {
+        user_id: Uuid::now_v7(),
+        name: "Agent".into(),
+        role: Role::Agent,
+        level: Some(level),
+        agency_id: None,
+    }
+}
+
+fn command(action: Action) -> EventCommand {
+    EventCommand {
+        action: Some(action),
+        ..EventCommand::default()
+    }
+}
+
+const NOW: &str = "2016-06-24T08:00:00Z";
+
+#[test]
+fn take_charge_opens_a_new_ticket_and_assigns_the_taker() {
+    let taker = agent(Level::First);
+    let next = decide(
+        &state(Status::New, Level::First),
+        &command(Action::TakeCharge),
+        &taker,
+        None,
+        at(NOW),
+    )
+    .unwrap();
+    assert_eq!(next.status, Status::Open);
+    assert_eq!(next.assignee_id, Some(taker.user_id));
+    assert_eq!(next.at, at(NOW));
+}
+
+#[test]
+fn escalated_ticket_is_new_again_at_level_two_without_assignee() {
+    let mut open = state(Status::Open, Level::First);
+    open.assignee_id = Some(Uuid::now_v7());
+    let next = decide(
+        &open,
+        &command(Action::Escalate),
+        &agent(Level::First),
+        None,
+        at(NOW),
+    )
+    .unwrap();
+    assert_eq!((next.status, next.level, next.assignee_id), (Status::New, Level::Second, None));
+}
+
+#[test]
+fn level_one_agent_cannot_take_charge_at_level_two() {
+    let refused = decide(
+        &state(Status::New, Level::Second),
+        &command(Action::TakeCharge),
+        &agent(Level::First),
+        None,
+        at(NOW),
+    );
+    assert!(matches!(refused, Err(LifecycleError::Forbidden(_))));
+}
+
+#[test]
+fn refused_transition_names_state_and_allowed_actions() {
+    let refused = decide(
+        &state(Status::Resolved, Level::Second),
+        &command(Action::Escalate),
+        &agent(Level::Second),
+        None,
+        at(NOW),
+    )
+    .unwrap_err();
+    assert_eq!(
+        refused,
+        LifecycleError::NotAllowed {
+            action: Action::Escalate,
+            status: Status::Resolved,
+            level: Level::Second,
+            allowed: vec![Action::Comment, Action::Reopen],
+        }
+    );
+}
+
+#[test]
+fn allowed_actions_follow_the_spec_table() {
+    let cases = [
+        (Status::New, Level::First, vec!["take_charge", "comment", "assign", "close_not_in_scope"]),
+        (
+            Status::Open,
+            Level::First,
+            vec!["reply", "comment", "assign", "escalate", "hold", "resolve", "close_not_in_scope"],
+        ),
+        (
+            Status::Open,
+            Level::Second,
+            vec!["reply", "comment", "assign", "hold", "resolve", "close_not_in_scope"],
+        ),
+        (
+            Status::OnHold,
+            Level::First,
+            vec!["reply", "comment", "assign", "resume", "resolve", "close_not_in_scope"],
+        ),
+        (Status::ClosedNotInScope, Level::First, vec!["comment", "reopen"]),
+    ];
+    for (status, level, expected) in cases {
+        let names: Vec<_> = allowed_actions(&state(status, level))
+            .iter()
+            .map(|a| a.as_str())
+            .collect();
+        assert_eq!(names, expected, "{status} at level {}", level.number());
+    }
+}
+
+#[test]
+fn at_rules_refuse_future_and_earlier_than_latest_event() {
+    let open = state(Status::Open, Level::First);
+    let cases = [
+        ("2016-06-24T08:01:00Z", true),  // within the 60 s skew
+        ("2016-06-24T08:01:01Z", false), // future
+        ("2016-06-23T15:29:59Z", false), // before reported_at
+        ("2016-06-23T15:30:00Z", true),
+    ];
+    for (when, accepted) in cases {
+        let mut reply = command(Action::Comment);
+        reply.message = Some("note".into());
+        reply.at = Some(at(when));
+        let result = decide(&open, &reply, &agent(Level::First), None, at(NOW));
+        assert_eq!(result.is_ok(), accepted, "at = {when}");
+        if let Err(LifecycleError::Invalid(Invalid(errors))) = result {
+            assert_eq!(errors[0].field, "at");
+        }
+    }
+}
+
+#[test]
+fn interruption_start_may_precede_the_report() {
+    let mut malfunction = state(Status::New, Level::First);
+    malfunction.malfunction = true;
+    let mut start = command(Action::InterruptionStart);
+    start.at = Some(at("2016-06-23T15:00:00Z"));
+    let next = decide(&malfunction, &start, &agent(Level::First), None, at(NOW)).unwrap();
+    assert!(next.interruption_open);
+    assert_eq!(next.last_event_at, malfunction.last_event_at);
+}
+
+#[test]
+fn actions_name_their_missing_fields() {
+    let cases = [
+        (Action::Reply, vec!["channel", "message"]),
+        (Action::Resolve, vec!["resolution"]),
+        (Action::CloseNotInScope, vec!["reason"]),
+        (Action::Assign, vec!["assignee_id"]),
+        (Action::Comment, vec!["message"]),
+    ];
+    for (action, fields) in cases {
+        let refused = decide(
+            &state(Status::Open, Level::First),
+            &command(action),
+            &agent(Level::First),
+            None,
+            at(NOW),
+        )
+        .unwrap_err();
+        let LifecycleError::Invalid(Invalid(errors)) = refused else {
+            panic!("{action}: expected invalid fields");
+        };
+        let named: Vec<_> = errors.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(named, fields, "{action}");
+    }
+}

@@ -1,0 +1,13 @@
+//! Tickets, their events, states and levels, agencies and roles: types and rules.
+//! No I/O and no clock: callers pass `now`.
+
+pub mod lifecycle;
+pub mod numbering;
+pub mod ticket;
+pub mod user;
+pub mod validation;
+
+pub use lifecycle::{Action, EventCommand, LifecycleError, Transition};
+pub use ticket::{Channel, Level, ReplyChannel, Status, TicketState};
+pub use user::{Principal, Role};
+pub use validation::{FieldError, Invalid};

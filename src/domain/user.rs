@@ -1,0 +1,66 @@
+//! Roles and what each may do (SPEC §6). The caller of every endpoint is a `Principal`.
+
+use super::ticket::{Level, api_enum};
+use uuid::Uuid;
+
+api_enum! {
+    /// What a user may do.
+    Role {
+        Admin => "admin",
+        Supervisor => "supervisor",
+        Agent => "agent",
+        Agency => "agency",
+    }
+}
+
+/// The authenticated caller.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Principal {
+    pub user_id: Uuid,
+    pub name: String,
+    pub role: Role,
+    /// Set for agents only.
+    pub level: Option<Level>,
+    /// Set for agency users only.
+    pub agency_id: Option<Uuid>,
+}
+
+impl Principal {
+    /// Opening tickets and recording their events.
+    pub fn can_work_tickets(&self) -> bool {
+        matches!(self.role, Role::Admin | Role::Supervisor | Role::Agent)
+    }
+
+    /// Reading one ticket: staff read all; an agency only those of its own agency.
+    pub fn can_read_ticket_of(&self, ticket_agency: Option<Uuid>) -> bool {
+        match self.role {
+            Role::Admin | Role::Supervisor | Role::Agent => true,
+            Role::Agency => self.agency_id.is_some() && self.agency_id == ticket_agency,
+        }
+    }
+
+    /// Creating and changing agencies.
+    pub fn can_manage_agencies(&self) -> bool {
+        matches!(self.role, Role::Admin | Role::Supervisor)
+    }
+
+    /// Creating users and reading the user list.
+    pub fn can_manage_users(&self) -> bool {
+        self.role == Role::Admin
+    }
+
+    /// Reading reports (an agency is limited to its own data by the caller).
+    pub fn can_read_reports(&self) -> bool {
+        matches!(self.role, Role::Admin | Role::Supervisor | Role::Agency)
+    }
+
+    /// Taking charge of (or being assigned) a ticket at `level`: level-2 work needs a
+    /// level-2 agent; supervisors and admins may act at any level.
+    pub fn can_handle_level(&self, level: Level) -> bool {
+        match self.role {
+            Role::Admin | Role::Supervisor => true,
+            Role::Agent => self.level.is_some_and(|own| own >= level),
+            Role::Agency => false,
+        }
+    }
+}

@@ -1,0 +1,119 @@
+//! Field-level validation errors, in the shape the API reports them.
+
+use serde::Serialize;
+use utoipa::ToSchema;
+
+/// One invalid input field and what is wrong with it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct FieldError {
+    /// The field's name as the caller wrote it (`requester.email`, `at`, `items[3].start`).
+    #[schema(max_length = 200)]
+    pub field: String,
+    /// What is wrong, in plain words.
+    #[schema(max_length = 1000)]
+    pub message: String,
+}
+
+impl FieldError {
+    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
+        FieldError {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+}
+
+/// One or more invalid fields; the request is refused as a whole.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid input: {}", .0.iter().map(|e| format!("{}: {}", e.field, e.message)).collect::<Vec<_>>().join("; "))]
+pub struct Invalid(pub Vec<FieldError>);
+
+impl Invalid {
+    pub fn one(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Invalid(vec![FieldError::new(field, message)])
+    }
+}
+
+/// Collects field errors while a request is checked, then fails once with all of them.
+#[derive(Debug, Default)]
+pub struct Checker {
+    errors: Vec<FieldError>,
+}
+
+impl Checker {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn add(&mut self, field: impl Into<String>, message: impl Into<String>) {
+        self.errors.push(FieldError::new(field, message));
+    }
+
+    /// A required text: present, not blank, at most `max` characters.
+    pub fn required_text(&mut self, field: &str, value: Option<&str>, max: usize) {
+        match value {
+            None => self.add(field, "is required"),
+            Some(text) if text.trim().is_empty() => self.add(field, "must not be blank"),
+            Some(text) => self.max_chars(field, text, max),
+        }
+    }
+
+    /// An optional text of at most `max` characters.
+    pub fn optional_text(&mut self, field: &str, value: Option<&str>, max: usize) {
+        if let Some(text) = value {
+            self.max_chars(field, text, max);
+        }
+    }
+
+    pub fn max_chars(&mut self, field: &str, text: &str, max: usize) {
+        if text.chars().count() > max {
+            self.add(field, format!("must be at most {max} characters"));
+        }
+    }
+
+    /// A plausible e-mail address: one `@`, something on both sides, a dot in the domain.
+    pub fn email(&mut self, field: &str, value: &str) {
+        if !is_plausible_email(value) {
+            self.add(field, "must be an e-mail address like name@example.org");
+        } else {
+            self.max_chars(field, value, 254);
+        }
+    }
+
+    pub fn finish(self) -> Result<(), Invalid> {
+        if self.errors.is_empty() {
+            Ok(())
+        } else {
+            Err(Invalid(self.errors))
+        }
+    }
+}
+
+fn is_plausible_email(value: &str) -> bool {
+    let Some((local, domain)) = value.split_once('@') else {
+        return false;
+    };
+    !local.is_empty()
+        && !domain.contains('@')
+        && domain.contains('.')
+        && !domain.starts_with('.')
+        && !domain.ends_with('.')
+        && !value.chars().any(|c| c.is_whitespace() || c.is_control())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plausible_emails_are_accepted_and_others_named() {
+        let mut checker = Checker::new();
+        checker.email("a", "ufficio@comune.fi.it");
+        checker.email("b", "no-at-sign");
+        checker.email("c", "two@@example.org");
+        checker.email("d", "space @example.org");
+        let errors = checker.finish().unwrap_err().0;
+        let fields: Vec<_> = errors.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(fields, ["b", "c", "d"]);
+    }
+}

@@ -1,0 +1,221 @@
+//! `/agencies`: the agencies (enti) and their contact e-mail addresses.
+
+use super::AppState;
+use super::auth::Caller;
+use super::input::{etag, if_match_version, parse_id, parse_json, read_body};
+use super::problem::ApiError;
+use crate::db;
+use crate::domain::Role;
+use crate::domain::ticket::Agency;
+use crate::domain::validation::Checker;
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, web};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+const MAX_CONTACTS: usize = 50;
+
+/// A new agency.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateAgencyRequest {
+    /// Short unique code, e.g. `FI` or `comune-fiesole`.
+    #[schema(required = true, max_length = 50, example = "FI")]
+    pub code: Option<String>,
+    #[schema(required = true, max_length = 200, example = "Comune di Firenze")]
+    pub name: Option<String>,
+    /// E-mail addresses of the offices to tell about malfunctions.
+    #[schema(max_items = 50)]
+    pub contacts: Option<Vec<String>>,
+}
+
+/// Changes to an agency (JSON merge patch: absent fields stay as they are).
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateAgencyRequest {
+    #[schema(max_length = 200)]
+    pub name: Option<String>,
+    #[schema(max_items = 50)]
+    pub contacts: Option<Vec<String>>,
+}
+
+/// An agency as the API shows it.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct AgencyResponse {
+    pub id: Uuid,
+    #[schema(max_length = 50)]
+    pub code: String,
+    #[schema(max_length = 200)]
+    pub name: String,
+    #[schema(max_items = 50)]
+    pub contacts: Vec<String>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    #[schema(minimum = 1)]
+    pub version: i64,
+}
+
+impl From<&Agency> for AgencyResponse {
+    fn from(agency: &Agency) -> AgencyResponse {
+        AgencyResponse {
+            id: agency.id,
+            code: agency.code.clone(),
+            name: agency.name.clone(),
+            contacts: agency.contacts.clone(),
+            created_at: agency.created_at,
+            updated_at: agency.updated_at,
+            version: agency.version,
+        }
+    }
+}
+
+/// The agencies.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct AgencyList {
+    #[schema(max_items = 10000)]
+    pub items: Vec<AgencyResponse>,
+}
+
+fn check_contacts(checker: &mut Checker, contacts: &[String]) {
+    if contacts.len() > MAX_CONTACTS {
+        checker.add("contacts", format!("must list at most {MAX_CONTACTS} addresses"));
+    }
+    for (i, contact) in contacts.iter().enumerate() {
+        checker.email(&format!("contacts[{i}]"), contact);
+    }
+}
+
+/// Add an agency
+///
+/// Creates an agency with a unique `code` (admin or supervisor).
+#[utoipa::path(
+    post, path = "/agencies", tag = "agencies", operation_id = "create_agency",
+    request_body = CreateAgencyRequest,
+    responses((status = 201, description = "The new agency.", body = AgencyResponse,
+        headers(("Location" = String, description = "The agency's URL."), ("ETag" = String, description = "The agency's version.")))),
+    security(("bearer" = []))
+)]
+pub async fn create_agency(
+    state: web::Data<AppState>,
+    caller: Caller,
+    payload: web::Payload,
+) -> Result<HttpResponse, ApiError> {
+    caller.require(caller.0.can_manage_agencies(), "add agencies")?;
+    let body = read_body(payload, state.settings.max_body_bytes).await?;
+    let request: CreateAgencyRequest = parse_json(&body)?;
+    let mut checker = Checker::new();
+    checker.required_text("code", request.code.as_deref(), 50);
+    checker.required_text("name", request.name.as_deref(), 200);
+    let contacts = request.contacts.unwrap_or_default();
+    check_contacts(&mut checker, &contacts);
+    checker.finish().map_err(ApiError::Invalid)?;
+    let (code, name) = (
+        request.code.unwrap_or_default().trim().to_owned(),
+        request.name.unwrap_or_default().trim().to_owned(),
+    );
+    let now = state.now();
+    let agency = state
+        .run(move |conn| db::agencies::insert_agency(conn, code, name, contacts, now))
+        .await?;
+    Ok(HttpResponse::Created()
+        .insert_header((header::LOCATION, format!("/api/v1/agencies/{}", agency.id)))
+        .insert_header((header::ETAG, etag(agency.version)))
+        .json(AgencyResponse::from(&agency)))
+}
+
+/// List agencies
+///
+/// Every agency, by code. An agency user sees only its own.
+#[utoipa::path(
+    get, path = "/agencies", tag = "agencies", operation_id = "list_agencies",
+    responses((status = 200, description = "The agencies.", body = AgencyList)),
+    security(("bearer" = []))
+)]
+pub async fn list_agencies(
+    state: web::Data<AppState>,
+    caller: Caller,
+) -> Result<HttpResponse, ApiError> {
+    let own = (caller.0.role == Role::Agency).then_some(caller.0.agency_id);
+    let agencies = state.run(db::agencies::list_agencies).await?;
+    let items = agencies
+        .iter()
+        .filter(|agency| own.is_none_or(|own| own == Some(agency.id)))
+        .map(AgencyResponse::from)
+        .collect();
+    Ok(HttpResponse::Ok().json(AgencyList { items }))
+}
+
+/// Read an agency
+///
+/// One agency with its contacts.
+#[utoipa::path(
+    get, path = "/agencies/{id}", tag = "agencies", operation_id = "get_agency",
+    params(("id" = Uuid, Path, description = "The agency's id.")),
+    responses((status = 200, description = "The agency.", body = AgencyResponse,
+        headers(("ETag" = String, description = "The agency's version.")))),
+    security(("bearer" = []))
+)]
+pub async fn get_agency(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let id = parse_id("id", &id)?;
+    if caller.0.role == Role::Agency && caller.0.agency_id != Some(id) {
+        return Err(ApiError::NotFound("agency"));
+    }
+    let agency = state
+        .run(move |conn| db::agencies::find_agency(conn, id))
+        .await?
+        .ok_or(ApiError::NotFound("agency"))?;
+    Ok(HttpResponse::Ok()
+        .insert_header((header::ETAG, etag(agency.version)))
+        .json(AgencyResponse::from(&agency)))
+}
+
+/// Change an agency
+///
+/// Changes the name and/or the contacts (admin or supervisor). `If-Match` guards against
+/// overwriting a change made since you read it.
+#[utoipa::path(
+    patch, path = "/agencies/{id}", tag = "agencies", operation_id = "update_agency",
+    params(("id" = Uuid, Path, description = "The agency's id."),
+        ("If-Match" = Option<String>, Header, description = "The ETag last read; 412 if the agency changed since.", max_length = 30)),
+    request_body(content = UpdateAgencyRequest, content_type = "application/merge-patch+json"),
+    responses((status = 200, description = "The agency after the change.", body = AgencyResponse,
+        headers(("ETag" = String, description = "The agency's new version.")))),
+    security(("bearer" = []))
+)]
+pub async fn update_agency(
+    state: web::Data<AppState>,
+    caller: Caller,
+    request: HttpRequest,
+    id: web::Path<String>,
+    payload: web::Payload,
+) -> Result<HttpResponse, ApiError> {
+    caller.require(caller.0.can_manage_agencies(), "change agencies")?;
+    let id = parse_id("id", &id)?;
+    let expected_version = if_match_version(&request)?;
+    let body = read_body(payload, state.settings.max_body_bytes).await?;
+    let update: UpdateAgencyRequest = parse_json(&body)?;
+    let mut checker = Checker::new();
+    if update.name.is_some() {
+        checker.required_text("name", update.name.as_deref(), 200);
+    }
+    if let Some(contacts) = &update.contacts {
+        check_contacts(&mut checker, contacts);
+    }
+    checker.finish().map_err(ApiError::Invalid)?;
+    let now = state.now();
+    let name = update.name.map(|n| n.trim().to_owned());
+    let agency = state
+        .run(move |conn| {
+            db::agencies::update_agency(conn, id, name, update.contacts, expected_version, now)
+        })
+        .await?;
+    Ok(HttpResponse::Ok()
+        .insert_header((header::ETAG, etag(agency.version)))
+        .json(AgencyResponse::from(&agency)))
+}

@@ -1,0 +1,127 @@
+//! Bearer tokens: generated with 256 random bits, stored as SHA-256 hashes, looked up per
+//! request through a short-lived cache. The token itself is never stored or logged.
+
+use super::AppState;
+use super::problem::ApiError;
+use crate::db;
+use crate::domain::Principal;
+use actix_web::dev::Payload;
+use actix_web::{FromRequest, HttpRequest, web};
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use rand::RngCore;
+use sha2::{Digest, Sha256};
+use std::collections::HashMap;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::RwLock;
+use std::time::{Duration, Instant};
+
+/// How long a looked-up token is trusted without asking the database again.
+const CACHE_TTL: Duration = Duration::from_secs(60);
+const CACHE_MAX_ENTRIES: usize = 10_000;
+
+/// A new random token, as handed to its user once.
+pub fn generate_token() -> String {
+    let mut bytes = [0u8; 32];
+    rand::rng().fill_bytes(&mut bytes);
+    format!("hd_{}", URL_SAFE_NO_PAD.encode(bytes))
+}
+
+/// The hash under which a token is stored.
+pub fn hash_token(token: &str) -> String {
+    let digest = Sha256::digest(token.as_bytes());
+    digest.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The bearer token of a request, if it carries one.
+pub fn bearer_token(request: &HttpRequest) -> Option<&str> {
+    request
+        .headers()
+        .get(actix_web::http::header::AUTHORIZATION)?
+        .to_str()
+        .ok()?
+        .strip_prefix("Bearer ")
+        .map(str::trim)
+        .filter(|token| !token.is_empty())
+}
+
+/// Recently seen token hashes and their users.
+#[derive(Default)]
+pub struct TokenCache {
+    entries: RwLock<HashMap<String, (Principal, Instant)>>,
+}
+
+impl TokenCache {
+    fn get(&self, token_hash: &str) -> Option<Principal> {
+        let entries = self.entries.read().ok()?;
+        let (principal, seen) = entries.get(token_hash)?;
+        (seen.elapsed() < CACHE_TTL).then(|| principal.clone())
+    }
+
+    fn put(&self, token_hash: String, principal: Principal) {
+        if let Ok(mut entries) = self.entries.write() {
+            if entries.len() >= CACHE_MAX_ENTRIES {
+                entries.retain(|_, (_, seen)| seen.elapsed() < CACHE_TTL);
+            }
+            entries.insert(token_hash, (principal, Instant::now()));
+        }
+    }
+}
+
+/// The authenticated caller of a request; extracting it answers 401 without a valid token.
+#[derive(Debug, Clone)]
+pub struct Caller(pub Principal);
+
+impl FromRequest for Caller {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Caller, ApiError>>>>;
+
+    fn from_request(request: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let token_hash = bearer_token(request).map(hash_token);
+        let state = request.app_data::<web::Data<AppState>>().cloned();
+        Box::pin(async move {
+            let (Some(token_hash), Some(state)) = (token_hash, state) else {
+                return Err(ApiError::Unauthorized);
+            };
+            if let Some(principal) = state.tokens.get(&token_hash) {
+                return Ok(Caller(principal));
+            }
+            let lookup = token_hash.clone();
+            let user = state
+                .run(move |conn| db::users::find_user_by_token_hash(conn, &lookup))
+                .await?
+                .ok_or(ApiError::Unauthorized)?;
+            state.tokens.put(token_hash, user.principal.clone());
+            Ok(Caller(user.principal))
+        })
+    }
+}
+
+impl Caller {
+    /// Refuses with 403 unless `allowed`.
+    pub fn require(&self, allowed: bool, what: &str) -> Result<(), ApiError> {
+        if allowed {
+            Ok(())
+        } else {
+            Err(ApiError::Forbidden(format!(
+                "the `{}` role may not {what}",
+                self.0.role
+            )))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_are_random_and_hashes_stable() {
+        let (a, b) = (generate_token(), generate_token());
+        assert_ne!(a, b);
+        assert!(a.starts_with("hd_") && a.len() > 40);
+        assert_eq!(hash_token(&a), hash_token(&a));
+        assert_eq!(hash_token(&a).len(), 64);
+    }
+}

@@ -1,0 +1,211 @@
+//! The REST API under `/api/v1`: routes, one file per resource, auth, errors, rate limits.
+//! Handlers parse input, check the caller's role, and run one repository call off the
+//! async executor (`web::block`).
+
+pub mod agencies;
+pub mod auth;
+pub mod input;
+pub mod openapi;
+pub mod problem;
+pub mod ratelimit;
+pub mod reports;
+pub mod status;
+pub mod tickets;
+pub mod users;
+
+use crate::config::Settings;
+use crate::db::{DbConnection, Pool, StoreError};
+use actix_web::body::MessageBody;
+use actix_web::dev::{Server, ServiceResponse};
+use actix_web::http::header::{self, HeaderName, HeaderValue};
+use actix_web::middleware::{ErrorHandlerResponse, ErrorHandlers, from_fn};
+use actix_web::{App, HttpMessage, HttpResponse, HttpServer, web};
+use chrono::{DateTime, Utc};
+use problem::{ApiError, PROBLEM_JSON};
+use std::net::TcpListener;
+use std::sync::Arc;
+use tracing_actix_web::{RequestId, TracingLogger};
+
+/// Where "now" comes from: the system clock in production, a fixed one in tests.
+pub type Clock = Arc<dyn Fn() -> DateTime<Utc> + Send + Sync>;
+
+/// What every handler shares.
+pub struct AppState {
+    pub pool: Pool,
+    pub settings: Settings,
+    pub tokens: auth::TokenCache,
+    pub clock: Clock,
+}
+
+impl AppState {
+    pub fn new(pool: Pool, settings: Settings, clock: Clock) -> AppState {
+        AppState {
+            pool,
+            settings,
+            tokens: auth::TokenCache::default(),
+            clock,
+        }
+    }
+
+    /// The current instant, from the injected clock.
+    pub fn now(&self) -> DateTime<Utc> {
+        (self.clock)()
+    }
+
+    /// Runs blocking database work on actix's blocking pool with a pooled connection.
+    pub async fn run<T, F>(&self, work: F) -> Result<T, ApiError>
+    where
+        F: FnOnce(&mut DbConnection) -> Result<T, StoreError> + Send + 'static,
+        T: Send + 'static,
+    {
+        let pool = self.pool.clone();
+        web::block(move || {
+            let mut conn = pool.get()?;
+            work(&mut conn)
+        })
+        .await
+        .map_err(|e| ApiError::Internal(format!("blocking task failed: {e}")))?
+        .map_err(ApiError::from)
+    }
+}
+
+/// The routes, for the server and for tests that call the app in process.
+pub fn configure(config: &mut web::ServiceConfig) {
+    config
+        .route("/status", web::get().to(status::get_status))
+        .service(
+            web::scope("/api/v1")
+                .route("/openapi.json", web::get().to(openapi::get_openapi))
+                .route("/status", web::get().to(status::get_status))
+                .service(
+                    web::resource("/tickets")
+                        .get(tickets::list_tickets)
+                        .post(tickets::create_ticket),
+                )
+                .service(web::resource("/tickets/{id}").get(tickets::get_ticket))
+                .service(
+                    web::resource("/tickets/{id}/events")
+                        .get(tickets::list_ticket_events)
+                        .post(tickets::create_ticket_event),
+                )
+                .service(
+                    web::resource("/agencies")
+                        .get(agencies::list_agencies)
+                        .post(agencies::create_agency),
+                )
+                .service(
+                    web::resource("/agencies/{id}")
+                        .get(agencies::get_agency)
+                        .patch(agencies::update_agency),
+                )
+                .service(
+                    web::resource("/users")
+                        .get(users::list_users)
+                        .post(users::create_user),
+                )
+                .service(web::resource("/users/{id}").get(users::get_user))
+                .route(
+                    "/reports/status-by-level",
+                    web::get().to(reports::get_status_by_level),
+                ),
+        )
+        .default_service(web::to(|| async {
+            Err::<HttpResponse, _>(ApiError::NotFound("resource"))
+        }));
+}
+
+/// Builds and starts the HTTP server on `listener` (graceful shutdown on SIGINT/SIGTERM).
+pub fn start_server(state: AppState, listener: TcpListener) -> std::io::Result<Server> {
+    let limiter = ratelimit::Limiter::new(
+        state.settings.rate_limit_per_second,
+        state.settings.rate_limit_burst,
+    );
+    let workers = state.settings.workers;
+    let state = web::Data::new(state);
+    let limiter = web::Data::new(limiter);
+    spawn_limiter_cleanup(limiter.clone());
+    let mut server = HttpServer::new(move || {
+        App::new()
+            .app_data(state.clone())
+            .app_data(limiter.clone())
+            .configure(configure)
+            .wrap(from_fn(ratelimit::limit_rate))
+            .wrap(ErrorHandlers::new().default_handler(problem_for_plain_errors))
+            .wrap(from_fn(add_request_id_header))
+            .wrap(TracingLogger::default())
+    })
+    .listen(listener)?
+    .shutdown_timeout(20);
+    if workers > 0 {
+        server = server.workers(workers);
+    }
+    Ok(server.run())
+}
+
+fn spawn_limiter_cleanup(limiter: web::Data<ratelimit::Limiter>) {
+    actix_web::rt::spawn(async move {
+        let mut tick = actix_web::rt::time::interval(std::time::Duration::from_secs(60));
+        loop {
+            tick.tick().await;
+            limiter.forget_idle();
+        }
+    });
+}
+
+/// Echoes the request id that tracing gave the request, so a caller can quote it.
+async fn add_request_id_header(
+    request: actix_web::dev::ServiceRequest,
+    next: actix_web::middleware::Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let request_id = request.extensions().get::<RequestId>().copied();
+    let mut response = next.call(request).await?;
+    if let Some(id) = request_id {
+        if let Ok(value) = HeaderValue::from_str(&id.to_string()) {
+            response
+                .headers_mut()
+                .insert(HeaderName::from_static("x-request-id"), value);
+        }
+    }
+    Ok(response)
+}
+
+/// Turns the framework's own error responses (unknown method, bad path, …) into problem+json.
+fn problem_for_plain_errors<B>(
+    response: ServiceResponse<B>,
+) -> actix_web::Result<ErrorHandlerResponse<B>> {
+    let is_problem = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(PROBLEM_JSON.as_bytes()));
+    if is_problem {
+        return Ok(ErrorHandlerResponse::Response(response.map_into_left_body()));
+    }
+    let status = response.status();
+    let kept_headers: Vec<_> = response
+        .headers()
+        .iter()
+        .filter(|(name, _)| *name != header::CONTENT_TYPE && *name != header::CONTENT_LENGTH)
+        .map(|(name, value)| (name.clone(), value.clone()))
+        .collect();
+    let problem = problem::Problem {
+        problem_type: "about:blank".into(),
+        title: status.canonical_reason().unwrap_or("Error").into(),
+        status: status.as_u16(),
+        detail: status.canonical_reason().unwrap_or("Error").into(),
+        errors: Vec::new(),
+        current_status: None,
+        current_level: None,
+        allowed_actions: None,
+        current_version: None,
+    };
+    let (request, _) = response.into_parts();
+    let mut rebuilt = HttpResponse::build(status);
+    rebuilt.content_type(PROBLEM_JSON);
+    for header in kept_headers {
+        rebuilt.insert_header(header);
+    }
+    let rebuilt = rebuilt.body(serde_json::to_string(&problem).expect("problems serialize"));
+    Ok(ErrorHandlerResponse::Response(
+        ServiceResponse::new(request, rebuilt).map_into_right_body(),
+    ))
+}

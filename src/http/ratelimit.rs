@@ -1,0 +1,108 @@
+//! Rate limiting per token (or per client address without one), with `X-RateLimit-*` headers
+//! on every response and 429 + `Retry-After` past the limit. The limiter is `governor`'s GCRA.
+
+use super::auth::{bearer_token, hash_token};
+use super::problem::ApiError;
+use actix_web::body::{BoxBody, MessageBody};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::header::{HeaderName, HeaderValue};
+use actix_web::middleware::Next;
+use actix_web::{Error, ResponseError, web};
+use governor::clock::{Clock, DefaultClock};
+use governor::middleware::StateInformationMiddleware;
+use governor::state::keyed::DefaultKeyedStateStore;
+use governor::{Quota, RateLimiter};
+use std::num::NonZeroU32;
+use std::sync::Arc;
+
+type KeyedLimiter =
+    RateLimiter<String, DefaultKeyedStateStore<String>, DefaultClock, StateInformationMiddleware>;
+
+/// The shared limiter; `None` when limiting is off.
+#[derive(Clone)]
+pub struct Limiter {
+    inner: Option<Arc<KeyedLimiter>>,
+    burst: u32,
+}
+
+impl Limiter {
+    pub fn new(per_second: u32, burst: u32) -> Limiter {
+        let inner = NonZeroU32::new(per_second).map(|rate| {
+            let burst = NonZeroU32::new(burst.max(per_second)).unwrap_or(rate);
+            Arc::new(
+                RateLimiter::keyed(Quota::per_second(rate).allow_burst(burst))
+                    .with_middleware::<StateInformationMiddleware>(),
+            )
+        });
+        Limiter {
+            inner,
+            burst: burst.max(per_second),
+        }
+    }
+
+    /// Forgets callers that have been idle long enough to be back at full capacity.
+    pub fn forget_idle(&self) {
+        if let Some(limiter) = &self.inner {
+            limiter.retain_recent();
+            limiter.shrink_to_fit();
+        }
+    }
+}
+
+const LIMIT: HeaderName = HeaderName::from_static("x-ratelimit-limit");
+const REMAINING: HeaderName = HeaderName::from_static("x-ratelimit-remaining");
+const RESET: HeaderName = HeaderName::from_static("x-ratelimit-reset");
+
+/// The middleware: checks the caller's budget before the handler runs.
+pub async fn limit_rate(
+    request: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, Error> {
+    let Some(limiter) = request
+        .app_data::<web::Data<Limiter>>()
+        .and_then(|l| l.inner.clone().map(|inner| (inner, l.burst)))
+    else {
+        return Ok(next.call(request).await?.map_into_boxed_body());
+    };
+    let (limiter, burst) = limiter;
+    let key = match bearer_token(request.request()) {
+        Some(token) => hash_token(token),
+        None => request
+            .peer_addr()
+            .map(|addr| addr.ip().to_string())
+            .unwrap_or_default(),
+    };
+    let headers = match limiter.check_key(&key) {
+        Ok(snapshot) => {
+            let remaining = snapshot.remaining_burst_capacity();
+            let interval = snapshot.quota().replenish_interval();
+            let reset = (interval * (burst - remaining)).as_secs_f64().ceil() as u64;
+            (remaining, reset)
+        }
+        Err(not_until) => {
+            let wait = not_until.wait_time_from(DefaultClock::default().now());
+            let retry_after_seconds = wait.as_secs_f64().ceil().max(1.0) as u64;
+            let response = ApiError::TooManyRequests {
+                retry_after_seconds,
+            }
+            .error_response();
+            let mut response = request.into_response(response);
+            set_headers(response.headers_mut(), burst, 0, retry_after_seconds);
+            return Ok(response);
+        }
+    };
+    let mut response = next.call(request).await?.map_into_boxed_body();
+    set_headers(response.headers_mut(), burst, headers.0, headers.1);
+    Ok(response)
+}
+
+fn set_headers(
+    headers: &mut actix_web::http::header::HeaderMap,
+    limit: u32,
+    remaining: u32,
+    reset_seconds: u64,
+) {
+    headers.insert(LIMIT, HeaderValue::from(limit));
+    headers.insert(REMAINING, HeaderValue::from(remaining));
+    headers.insert(RESET, HeaderValue::from(reset_seconds));
+}

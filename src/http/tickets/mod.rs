@@ -1,0 +1,208 @@
+//! `/tickets`: open, list, read, and record events on tickets, with `ETag`/`If-Match`
+//! and `Idempotency-Key`.
+
+pub mod list;
+mod types;
+
+pub use list::list_tickets;
+pub use types::*;
+
+use super::AppState;
+use super::auth::Caller;
+use super::input::{etag, if_match_version, parse_id, parse_json, read_body};
+use super::problem::{ApiError, Problem};
+use crate::db;
+use crate::db::tickets::IdempotencyKey;
+use crate::domain::Role;
+use crate::domain::ticket::Ticket;
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, web};
+use sha2::{Digest, Sha256};
+
+const MAX_IDEMPOTENCY_KEY: usize = 200;
+
+/// Open a ticket
+///
+/// Opens a ticket at level 1 in state `new`, with the next number of its year. With an
+/// `Idempotency-Key`, a retry of the same request returns the same ticket (never a second
+/// one); the same key with a different body is refused with 422.
+#[utoipa::path(
+    post, path = "/tickets", tag = "tickets", operation_id = "create_ticket",
+    request_body = CreateTicketRequest,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe: same key, same ticket.", max_length = 200)),
+    responses(
+        (status = 201, description = "The ticket, created now or by an earlier request with the same key.", body = TicketResponse,
+            headers(("Location" = String, description = "The ticket's URL."), ("ETag" = String, description = "The ticket's version."))),
+        (status = 422, description = "A field is invalid, or the key was used with another body.", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn create_ticket(
+    state: web::Data<AppState>,
+    caller: Caller,
+    request: HttpRequest,
+    payload: web::Payload,
+) -> Result<HttpResponse, ApiError> {
+    caller.require(caller.0.can_work_tickets(), "open tickets")?;
+    let body = read_body(payload, state.settings.max_body_bytes).await?;
+    let new = parse_json::<CreateTicketRequest>(&body)?.validate(state.now())?;
+    let idempotency = idempotency_key(&request, &new)?;
+    let (actor, now) = (caller.0, state.now());
+    let created = state
+        .run(move |conn| db::tickets::create_ticket(conn, &new, &actor, idempotency.as_ref(), now))
+        .await?;
+    let mut response = HttpResponse::Created();
+    response.insert_header((header::LOCATION, ticket_location(&created.ticket)));
+    if created.replayed {
+        response.insert_header(("Idempotency-Replayed", "true"));
+    }
+    Ok(ticket_response(response, &created.ticket))
+}
+
+fn idempotency_key(
+    request: &HttpRequest,
+    new: &crate::domain::ticket::NewTicket,
+) -> Result<Option<IdempotencyKey>, ApiError> {
+    let Some(value) = request.headers().get("Idempotency-Key") else {
+        return Ok(None);
+    };
+    let key = value
+        .to_str()
+        .ok()
+        .map(str::trim)
+        .filter(|key| !key.is_empty() && key.len() <= MAX_IDEMPOTENCY_KEY)
+        .ok_or_else(|| {
+            ApiError::malformed("Idempotency-Key", "must be 1 to 200 visible ASCII characters")
+        })?;
+    let canonical = serde_json::to_vec(new).expect("requests serialize");
+    let request_hash = Sha256::digest(&canonical)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    Ok(Some(IdempotencyKey {
+        key: key.to_owned(),
+        request_hash,
+    }))
+}
+
+/// Read a ticket
+///
+/// The ticket with its current state, level, assignee and the actions allowed now.
+/// An agency reads only its own agency's tickets (others answer 404).
+#[utoipa::path(
+    get, path = "/tickets/{id}", tag = "tickets", operation_id = "get_ticket",
+    params(("id" = uuid::Uuid, Path, description = "The ticket's id.")),
+    responses((status = 200, description = "The ticket.", body = TicketResponse,
+        headers(("ETag" = String, description = "The ticket's version.")))),
+    security(("bearer" = []))
+)]
+pub async fn get_ticket(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let ticket = readable_ticket(&state, &caller, parse_id("id", &id)?).await?;
+    Ok(ticket_response(HttpResponse::Ok(), &ticket))
+}
+
+/// The ticket if it exists and the caller may read it; 404 otherwise, so that an agency
+/// cannot learn whether another agency's ticket exists.
+async fn readable_ticket(
+    state: &AppState,
+    caller: &Caller,
+    id: uuid::Uuid,
+) -> Result<Ticket, ApiError> {
+    let ticket = state
+        .run(move |conn| db::tickets::find_ticket(conn, id))
+        .await?
+        .filter(|ticket| caller.0.can_read_ticket_of(ticket.agency_id))
+        .ok_or(ApiError::NotFound("ticket"))?;
+    Ok(ticket)
+}
+
+/// Record an event on a ticket
+///
+/// Records `take_charge`, `reply`, `comment`, `assign`, `escalate`, `hold`, `resume`,
+/// `resolve`, `close_not_in_scope`, `reopen` or a malfunction event. `at` says when it
+/// really happened (default now; not in the future, not before the latest event). A
+/// transition the ticket's state does not allow answers 409 with the allowed actions.
+#[utoipa::path(
+    post, path = "/tickets/{id}/events", tag = "tickets", operation_id = "create_ticket_event",
+    params(("id" = uuid::Uuid, Path, description = "The ticket's id."),
+        ("If-Match" = Option<String>, Header, description = "The ETag last read; 412 if the ticket changed since.", max_length = 30)),
+    request_body = CreateEventRequest,
+    responses(
+        (status = 201, description = "The event and the ticket after it.", body = EventCreatedResponse,
+            headers(("ETag" = String, description = "The ticket's new version."))),
+        (status = 409, description = "The ticket's state does not allow this action.", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "The ticket changed since the If-Match version.", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn create_ticket_event(
+    state: web::Data<AppState>,
+    caller: Caller,
+    request: HttpRequest,
+    id: web::Path<String>,
+    payload: web::Payload,
+) -> Result<HttpResponse, ApiError> {
+    let id = parse_id("id", &id)?;
+    if caller.0.role == Role::Agency {
+        // Read-only; a ticket it may not read does not exist for it.
+        readable_ticket(&state, &caller, id).await?;
+        caller.require(false, "record ticket events")?;
+    }
+    let expected_version = if_match_version(&request)?;
+    let body = read_body(payload, state.settings.max_body_bytes).await?;
+    let command = parse_json::<CreateEventRequest>(&body)?.into_command();
+    let (actor, now) = (caller.0, state.now());
+    let (event, ticket) = state
+        .run(move |conn| {
+            db::tickets::record_event(conn, id, &command, &actor, expected_version, now)
+        })
+        .await?;
+    let body = EventCreatedResponse {
+        event: EventResponse::from(&event),
+        ticket: TicketResponse::from(&ticket),
+    };
+    Ok(HttpResponse::Created()
+        .insert_header((header::ETAG, etag(ticket.version)))
+        .json(body))
+}
+
+/// Read a ticket's history
+///
+/// Every event of the ticket, oldest first, with `at` (when it happened), `recorded_at`
+/// (when the server received it) and the actor.
+#[utoipa::path(
+    get, path = "/tickets/{id}/events", tag = "tickets", operation_id = "list_ticket_events",
+    params(("id" = uuid::Uuid, Path, description = "The ticket's id.")),
+    responses((status = 200, description = "The history, oldest first.", body = EventList)),
+    security(("bearer" = []))
+)]
+pub async fn list_ticket_events(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let ticket = readable_ticket(&state, &caller, parse_id("id", &id)?).await?;
+    let events = state
+        .run(move |conn| db::events::list_events(conn, ticket.id))
+        .await?;
+    Ok(HttpResponse::Ok().json(EventList {
+        items: events.iter().map(EventResponse::from).collect(),
+    }))
+}
+
+fn ticket_location(ticket: &Ticket) -> String {
+    format!("/api/v1/tickets/{}", ticket.id)
+}
+
+fn ticket_response(
+    mut builder: actix_web::HttpResponseBuilder,
+    ticket: &Ticket,
+) -> HttpResponse {
+    builder
+        .insert_header((header::ETAG, etag(ticket.version)))
+        .json(TicketResponse::from(ticket))
+}

@@ -1,0 +1,249 @@
+//! Request and response bodies of `/tickets`, with their checks and OpenAPI schemas.
+
+use crate::domain::lifecycle::{MAX_CLOCK_SKEW, allowed_actions};
+use crate::domain::ticket::{NewTicket, Requester, Ticket, TicketEvent};
+use crate::domain::validation::Checker;
+use crate::domain::{Action, Channel, EventCommand, Invalid, ReplyChannel, Status};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+pub const MAX_SUBJECT: usize = 200;
+pub const MAX_DESCRIPTION: usize = 20_000;
+
+/// A report to open as a ticket.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateTicketRequest {
+    /// One line saying what is wrong.
+    #[schema(required = true, max_length = 200, example = "Il portale pagamenti non risponde")]
+    pub subject: Option<String>,
+    #[schema(max_length = 20000)]
+    pub description: Option<String>,
+    #[schema(required = true)]
+    pub channel: Option<Channel>,
+    /// When the report arrived (default now); SLA clocks start here.
+    pub reported_at: Option<DateTime<Utc>>,
+    /// The agency whose service is concerned.
+    pub agency_id: Option<Uuid>,
+    pub requester: Option<Requester>,
+    /// Whether the report is of a malfunction interrupting a service.
+    pub malfunction: Option<bool>,
+}
+
+impl CreateTicketRequest {
+    /// Checks every field at once and returns the report to store.
+    pub fn validate(self, now: DateTime<Utc>) -> Result<NewTicket, Invalid> {
+        let mut checker = Checker::new();
+        checker.required_text("subject", self.subject.as_deref(), MAX_SUBJECT);
+        checker.optional_text("description", self.description.as_deref(), MAX_DESCRIPTION);
+        if self.channel.is_none() {
+            checker.add("channel", "is required (phone, email, portal or monitoring)");
+        }
+        if self.reported_at.is_some_and(|at| at > now + MAX_CLOCK_SKEW) {
+            checker.add("reported_at", "must not be in the future");
+        }
+        let requester = self.requester.unwrap_or_default();
+        checker.optional_text("requester.name", requester.name.as_deref(), 200);
+        checker.optional_text("requester.phone", requester.phone.as_deref(), 50);
+        if let Some(email) = requester.email.as_deref() {
+            checker.email("requester.email", email);
+        }
+        checker.finish()?;
+        Ok(NewTicket {
+            subject: self.subject.unwrap_or_default().trim().to_owned(),
+            description: self.description.unwrap_or_default(),
+            channel: self.channel.expect("checked above"),
+            reported_at: self.reported_at,
+            agency_id: self.agency_id,
+            requester,
+            malfunction: self.malfunction.unwrap_or(false),
+        })
+    }
+}
+
+/// A ticket as the API shows it.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct TicketResponse {
+    pub id: Uuid,
+    /// Per-year number, e.g. `2016-000042`.
+    #[schema(max_length = 20, example = "2016-000042")]
+    pub number: String,
+    #[schema(max_length = 200)]
+    pub subject: String,
+    #[schema(max_length = 20000)]
+    pub description: String,
+    pub channel: Channel,
+    pub status: Status,
+    /// 1 (first level) or 2 (second level).
+    #[schema(minimum = 1, maximum = 2)]
+    pub level: i32,
+    pub assignee_id: Option<Uuid>,
+    pub agency_id: Option<Uuid>,
+    pub requester: Requester,
+    pub malfunction: bool,
+    /// Whether an interruption has started and not yet ended.
+    pub interruption_open: bool,
+    pub reported_at: DateTime<Utc>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub created_by: Uuid,
+    /// Grows by one with every event; also the `ETag`.
+    #[schema(minimum = 1)]
+    pub version: i64,
+    /// The event types the ticket's state allows now.
+    #[schema(max_items = 20)]
+    pub allowed_actions: Vec<Action>,
+}
+
+impl From<&Ticket> for TicketResponse {
+    fn from(ticket: &Ticket) -> TicketResponse {
+        TicketResponse {
+            id: ticket.id,
+            number: ticket.number.clone(),
+            subject: ticket.subject.clone(),
+            description: ticket.description.clone(),
+            channel: ticket.channel,
+            status: ticket.status,
+            level: ticket.level.number(),
+            assignee_id: ticket.assignee_id,
+            agency_id: ticket.agency_id,
+            requester: ticket.requester.clone(),
+            malfunction: ticket.malfunction,
+            interruption_open: ticket.interruption_open,
+            reported_at: ticket.reported_at,
+            created_at: ticket.created_at,
+            updated_at: ticket.updated_at,
+            created_by: ticket.created_by,
+            version: ticket.version,
+            allowed_actions: allowed_actions(&ticket.state()),
+        }
+    }
+}
+
+/// An event to record on a ticket. Which fields are required depends on `type`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateEventRequest {
+    #[serde(rename = "type")]
+    #[schema(required = true)]
+    pub event_type: Option<Action>,
+    /// When it really happened (default now).
+    pub at: Option<DateTime<Utc>>,
+    /// For `reply`: `email` or `phone`.
+    pub channel: Option<ReplyChannel>,
+    /// For `reply`, `comment`, `notify_agency`, `notify_users`.
+    #[schema(max_length = 10000)]
+    pub message: Option<String>,
+    /// For `resolve`.
+    #[schema(max_length = 10000)]
+    pub resolution: Option<String>,
+    /// For `close_not_in_scope` (required), `escalate`, `hold`, `reopen` (optional).
+    #[schema(max_length = 10000)]
+    pub reason: Option<String>,
+    /// For `assign` (required) and `take_charge` (default: the caller).
+    pub assignee_id: Option<Uuid>,
+    /// For malfunction events: the affected service.
+    #[schema(max_length = 200)]
+    pub service: Option<String>,
+}
+
+impl CreateEventRequest {
+    pub fn into_command(self) -> EventCommand {
+        EventCommand {
+            action: self.event_type,
+            at: self.at,
+            channel: self.channel,
+            message: self.message,
+            resolution: self.resolution,
+            reason: self.reason,
+            assignee_id: self.assignee_id,
+            service: self.service,
+        }
+    }
+}
+
+/// One entry of a ticket's history.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct EventResponse {
+    pub id: Uuid,
+    pub ticket_id: Uuid,
+    /// 1 for `created`, then one more per event.
+    #[schema(minimum = 1)]
+    pub sequence: i64,
+    #[serde(rename = "type")]
+    pub event_type: Action,
+    /// When it really happened.
+    pub at: DateTime<Utc>,
+    /// When the server received it.
+    pub recorded_at: DateTime<Utc>,
+    pub actor_id: Uuid,
+    /// The ticket's state, level and assignee after the event.
+    pub status: Status,
+    #[schema(minimum = 1, maximum = 2)]
+    pub level: i32,
+    pub assignee_id: Option<Uuid>,
+    pub channel: Option<ReplyChannel>,
+    #[schema(max_length = 10000)]
+    pub message: Option<String>,
+    #[schema(max_length = 10000)]
+    pub resolution: Option<String>,
+    #[schema(max_length = 10000)]
+    pub reason: Option<String>,
+    #[schema(max_length = 200)]
+    pub service: Option<String>,
+}
+
+impl From<&TicketEvent> for EventResponse {
+    fn from(event: &TicketEvent) -> EventResponse {
+        let text = |key: &str| {
+            event
+                .details
+                .get(key)
+                .and_then(|v| v.as_str())
+                .map(str::to_owned)
+        };
+        EventResponse {
+            id: event.id,
+            ticket_id: event.ticket_id,
+            sequence: event.sequence,
+            event_type: event.action,
+            at: event.at,
+            recorded_at: event.recorded_at,
+            actor_id: event.actor_id,
+            status: event.status,
+            level: event.level.number(),
+            assignee_id: event.assignee_id,
+            channel: text("channel").and_then(|c| c.parse().ok()),
+            message: text("message"),
+            resolution: text("resolution"),
+            reason: text("reason"),
+            service: text("service"),
+        }
+    }
+}
+
+/// The recorded event and the ticket after it.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct EventCreatedResponse {
+    pub event: EventResponse,
+    pub ticket: TicketResponse,
+}
+
+/// A ticket's history.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct EventList {
+    #[schema(max_items = 100000)]
+    pub items: Vec<EventResponse>,
+}
+
+/// A page of tickets; pass `next_cursor` as `cursor` for the next one.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct TicketList {
+    #[schema(max_items = 200)]
+    pub items: Vec<TicketResponse>,
+    /// Absent on the last page.
+    #[schema(max_length = 200)]
+    pub next_cursor: Option<String>,
+}

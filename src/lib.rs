@@ -1,0 +1,10 @@
+//! helpdesk: tickets through first- and second-level states, with the SLA clocks of a
+//! public-administration service centre. `http/` and the CLI stand on top; `db/` below;
+//! `domain/` (and later `sla/`) at the bottom, free of I/O.
+
+pub mod app;
+pub mod config;
+pub mod db;
+pub mod domain;
+pub mod http;
+pub mod reports;
