@@ -1,0 +1,285 @@
+//! Spawns the real app on port 0 with a fresh database per test: a temporary SQLite file, or
+//! a fresh PostgreSQL database when `HELPDESK_TEST_DATABASE` is a `postgres://` URL (the
+//! database to connect to for creating and dropping the per-test ones).
+
+#![allow(dead_code, reason = "each test binary uses a different part of the helpers")]
+
+use diesel::{Connection, PgConnection, RunQueryDsl};
+use helpdesk::config::Settings;
+use helpdesk::domain::{Level, Role};
+use serde_json::{Value, json};
+use std::collections::HashMap;
+use std::net::TcpListener;
+use std::sync::mpsc;
+use uuid::Uuid;
+
+/// The per-test database, removed when the test ends.
+enum TestDatabase {
+    Sqlite(tempfile::TempDir),
+    Postgres { admin_url: String, name: String },
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        if let TestDatabase::Postgres { admin_url, name } = self {
+            if let Ok(mut conn) = PgConnection::establish(admin_url) {
+                let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                    .execute(&mut conn);
+            }
+        }
+    }
+}
+
+/// Which backend the tests run on, from `HELPDESK_TEST_DATABASE` (default SQLite).
+pub fn backend_name() -> &'static str {
+    match std::env::var("HELPDESK_TEST_DATABASE") {
+        Ok(url) if url.starts_with("postgres") => "postgres",
+        _ => "sqlite",
+    }
+}
+
+fn fresh_database() -> (TestDatabase, String) {
+    match std::env::var("HELPDESK_TEST_DATABASE") {
+        Ok(admin_url) if admin_url.starts_with("postgres") => {
+            let name = format!("helpdesk_test_{}", Uuid::new_v4().simple());
+            let mut conn = PgConnection::establish(&admin_url)
+                .unwrap_or_else(|e| panic!("HELPDESK_TEST_DATABASE does not answer: {e}"));
+            diesel::sql_query(format!("CREATE DATABASE {name}"))
+                .execute(&mut conn)
+                .expect("create the test database");
+            let (base, _) = admin_url.rsplit_once('/').expect("URL with a database name");
+            let url = format!("{base}/{name}");
+            (TestDatabase::Postgres { admin_url, name }, url)
+        }
+        Ok(other) if other != "sqlite" && !other.is_empty() => {
+            panic!("HELPDESK_TEST_DATABASE must be `sqlite` or a postgres:// URL, not {other}")
+        }
+        _ => {
+            let dir = tempfile::tempdir().expect("temp dir");
+            let url = format!("sqlite://{}", dir.path().join("test.db").display());
+            (TestDatabase::Sqlite(dir), url)
+        }
+    }
+}
+
+/// Settings for a test: fast SQLite sync (durability is not under test), no rate limit.
+pub fn test_settings() -> Settings {
+    Settings {
+        rate_limit_per_second: 0,
+        sqlite_synchronous: "normal".into(),
+        workers: 2,
+        db_pool_size: 8,
+        ..Settings::default()
+    }
+}
+
+/// A running app, its database and an admin token.
+pub struct TestApp {
+    pub base: String,
+    pub admin: String,
+    pub database_url: String,
+    handle: actix_web::dev::ServerHandle,
+    _database: TestDatabase,
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        // `stop` sends the command at once; the server thread ends on its own.
+        drop(self.handle.stop(false));
+    }
+}
+
+pub fn spawn_app() -> TestApp {
+    spawn_app_with(test_settings())
+}
+
+pub fn spawn_app_with(mut settings: Settings) -> TestApp {
+    let (database, url) = fresh_database();
+    settings.database_url = url.clone();
+    let pool = helpdesk::app::open_database(&settings).expect("open the test database");
+    let admin = helpdesk::app::bootstrap_admin(&pool, chrono::Utc::now())
+        .expect("bootstrap")
+        .expect("a fresh database has no users");
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind port 0");
+    let base = format!("http://{}/api/v1", listener.local_addr().unwrap());
+    let (sender, receiver) = mpsc::channel();
+    std::thread::spawn(move || {
+        actix_web::rt::System::new().block_on(async move {
+            let server = helpdesk::app::start(settings, pool, helpdesk::app::system_clock(), listener)
+                .expect("start the server");
+            sender.send(server.handle()).unwrap();
+            server.await
+        })
+    });
+    let handle = receiver.recv().expect("the server starts");
+    TestApp {
+        base,
+        admin,
+        database_url: url,
+        handle,
+        _database: database,
+    }
+}
+
+/// A response, read whole.
+#[derive(Debug)]
+pub struct Reply {
+    pub status: u16,
+    pub headers: HashMap<String, String>,
+    pub body: String,
+}
+
+impl Reply {
+    pub fn json(&self) -> Value {
+        serde_json::from_str(&self.body)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.body))
+    }
+
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(&name.to_ascii_lowercase()).map(String::as_str)
+    }
+
+    /// Asserts a problem+json with `status` and returns the problem.
+    pub fn problem(&self, status: u16) -> Value {
+        assert_eq!(self.status, status, "body: {}", self.body);
+        assert_eq!(
+            self.header("content-type"),
+            Some("application/problem+json"),
+            "body: {}",
+            self.body
+        );
+        let problem = self.json();
+        assert_eq!(problem["status"], status);
+        problem
+    }
+
+    /// The fields a problem names in `errors`.
+    pub fn problem_fields(&self) -> Vec<String> {
+        self.json()["errors"]
+            .as_array()
+            .map(|errors| {
+                errors
+                    .iter()
+                    .map(|e| e["field"].as_str().unwrap_or_default().to_owned())
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+}
+
+fn agent() -> ureq::Agent {
+    ureq::AgentBuilder::new()
+        .timeout(std::time::Duration::from_secs(60))
+        .build()
+}
+
+impl TestApp {
+    /// Sends a request; `body` is sent as given (so tests can send malformed JSON).
+    pub fn send(
+        &self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        headers: &[(&str, &str)],
+        body: Option<&str>,
+    ) -> Reply {
+        let url = if path.starts_with("http") {
+            path.to_owned()
+        } else {
+            format!("{}{}", self.base, path)
+        };
+        let mut request = agent().request(method, &url);
+        if let Some(token) = token {
+            request = request.set("Authorization", &format!("Bearer {token}"));
+        }
+        for (name, value) in headers {
+            request = request.set(name, value);
+        }
+        let result = match body {
+            Some(body) => request
+                .set("Content-Type", "application/json")
+                .send_string(body),
+            None => request.call(),
+        };
+        let response = match result {
+            Ok(response) => response,
+            Err(ureq::Error::Status(_, response)) => response,
+            Err(e) => panic!("{method} {path}: {e}"),
+        };
+        let status = response.status();
+        let headers = response
+            .headers_names()
+            .into_iter()
+            .map(|name| {
+                let value = response.header(&name).unwrap_or_default().to_owned();
+                (name.to_ascii_lowercase(), value)
+            })
+            .collect();
+        let body = response.into_string().expect("a text body");
+        Reply {
+            status,
+            headers,
+            body,
+        }
+    }
+
+    pub fn get(&self, path: &str, token: &str) -> Reply {
+        self.send("GET", path, Some(token), &[], None)
+    }
+
+    pub fn post(&self, path: &str, token: &str, body: &Value) -> Reply {
+        self.send("POST", path, Some(token), &[], Some(&body.to_string()))
+    }
+
+    /// Creates a user through the API and returns (id, token).
+    pub fn add_user(&self, role: Role, level: Option<Level>, agency_id: Option<&str>) -> (String, String) {
+        let mut body = json!({"name": format!("{role} user"), "role": role.as_str()});
+        if let Some(level) = level {
+            body["level"] = json!(level.number());
+        }
+        if let Some(agency_id) = agency_id {
+            body["agency_id"] = json!(agency_id);
+        }
+        let reply = self.post("/users", &self.admin, &body);
+        assert_eq!(reply.status, 201, "{}", reply.body);
+        let created = reply.json();
+        (
+            created["user"]["id"].as_str().unwrap().to_owned(),
+            created["token"].as_str().unwrap().to_owned(),
+        )
+    }
+
+    pub fn add_agency(&self, code: &str) -> String {
+        let reply = self.post(
+            "/agencies",
+            &self.admin,
+            &json!({"code": code, "name": format!("Comune {code}"), "contacts": [format!("urp@{}.example.org", code.to_lowercase())]}),
+        );
+        assert_eq!(reply.status, 201, "{}", reply.body);
+        reply.json()["id"].as_str().unwrap().to_owned()
+    }
+
+    /// Opens a ticket and returns its JSON.
+    pub fn open_ticket(&self, token: &str, body: Value) -> Value {
+        let reply = self.post("/tickets", token, &body);
+        assert_eq!(reply.status, 201, "{}", reply.body);
+        reply.json()
+    }
+
+    /// Records an event and returns the reply (any status).
+    pub fn event(&self, token: &str, ticket_id: &str, body: Value) -> Reply {
+        self.post(&format!("/tickets/{ticket_id}/events"), token, &body)
+    }
+
+    /// Records an event that must succeed; returns the ticket after it.
+    pub fn event_ok(&self, token: &str, ticket_id: &str, body: Value) -> Value {
+        let reply = self.event(token, ticket_id, body);
+        assert_eq!(reply.status, 201, "{}", reply.body);
+        reply.json()["ticket"].clone()
+    }
+}
+
+/// A simple phone report.
+pub fn phone_report(subject: &str) -> Value {
+    json!({"subject": subject, "channel": "phone"})
+}
