@@ -1,0 +1,208 @@
+#!/usr/bin/env bash
+# Summary benchmark: seeds 1,000,000 tickets of 2016 straight into a migrated database,
+# then times GET /api/v1/reports/status-by-level for the year through the service, and shows
+# the plan of the query behind it.
+#
+#   bench/seed-million.sh [sqlite|postgres]    (default: sqlite)
+#
+# Settings (environment):
+#   TICKETS=1000000   how many tickets to seed
+#   AGENCIES=10       agencies to seed; 90% of the tickets get one of them, 10% none
+#   RUNS=10           timed requests per URL (after one untimed warm-up request)
+#   PORT=18080        where the service listens (127.0.0.1 only)
+#   KEEP_DB=1         keep the seeded database (and print its URL) instead of dropping it
+#   HELPDESK_BIN=path use this binary instead of building target/release/helpdesk
+#
+# What is seeded: one admin user (created by `helpdesk user add`, whose token is used for
+# the requests), AGENCIES agencies, and TICKETS tickets with numbers 2016-000001..., the
+# status/level mix of SPEC §2's 2016 table (resolved 49.8% / closed not in scope 6.3% at
+# level 1; resolved 42.6% / closed not in scope 1.2% / open / new at level 2), reported_at
+# spread evenly over 2016 in Europe/Rome (2015-12-31 23:00 UTC to 2016-12-31 23:00 UTC), and
+# the year's counter set so that the service goes on numbering after them.
+# Not seeded: ticket_events (the summary reads only tickets, through the index
+# tickets_reported_status_level), idempotency keys. So the seeded tickets have no history;
+# they are for the summary and list benchmarks, not for the events API.
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+backend="${1:-sqlite}"
+case "$backend" in sqlite|postgres) ;; *) die "usage: $0 [sqlite|postgres]" ;; esac
+TICKETS="${TICKETS:-1000000}"
+AGENCIES="${AGENCIES:-10}"
+RUNS="${RUNS:-10}"
+
+ensure_build
+ensure_tool curl curl
+if [[ "$backend" == sqlite ]]; then ensure_tool sqlite3 sqlite3; else
+    ensure_tool psql postgresql-client
+    psql_admin -c 'SELECT 1' >/dev/null || die "PostgreSQL not reachable at $PG_HOST:$PG_PORT"
+fi
+
+finish() {
+    if [[ -n "${KEEP_DB:-}" ]]; then
+        stop_service
+        echo "kept: DATABASE_URL=$DATABASE_URL (token $TOKEN)" >&2
+    else
+        cleanup
+    fi
+}
+trap finish EXIT
+trap 'exit 130' INT TERM
+
+make_work_dir
+DATABASE_URL="$(fresh_database_url "$backend" seed)"
+log "$backend: $DATABASE_URL"
+run_helpdesk migrate
+TOKEN="$(run_helpdesk user add --name seeder --role admin)"
+USER_ID="$(db_query "SELECT id FROM users WHERE name = 'seeder'")"
+[[ -n "$USER_ID" ]] || die "seeder user not found"
+
+# The SPEC §2 mix, per 4,788 tickets, picked by r = (n * 7919) mod 4788 (7919 is prime to
+# 4788, so every block of 4,788 consecutive tickets has exactly the table's counts).
+STATUS_CASE="CASE WHEN r < 2383 THEN 'resolved' WHEN r < 2687 THEN 'closed_not_in_scope'
+    WHEN r < 4726 THEN 'resolved' WHEN r < 4785 THEN 'closed_not_in_scope'
+    WHEN r < 4787 THEN 'open' ELSE 'new' END"
+LEVEL_CASE="CASE WHEN r < 2687 THEN 1 ELSE 2 END"
+CHANNEL_CASE="CASE n % 4 WHEN 0 THEN 'phone' WHEN 1 THEN 'email' WHEN 2 THEN 'portal' ELSE 'monitoring' END"
+# Ids are valid UUIDs: tickets 00000000-0000-7000-8000-<n in hex>, agencies
+# 00000000-0000-7000-a000-0000000000NN.
+
+seed_sqlite() {
+    local db="${DATABASE_URL#sqlite://}"
+    sqlite3 "$db" <<SQL
+PRAGMA synchronous = OFF;
+PRAGMA cache_size = -262144;
+BEGIN;
+WITH RECURSIVE a(k) AS (SELECT 1 UNION ALL SELECT k + 1 FROM a WHERE k < $AGENCIES)
+INSERT INTO agencies (id, code, name, contacts, created_at, updated_at, version)
+SELECT '00000000-0000-7000-a000-' || printf('%012d', k), printf('AG%02d', k),
+       'Agency ' || k, '["ops' || k || '@example.org"]',
+       '2015-12-01 00:00:00', '2015-12-01 00:00:00', 1
+FROM a;
+WITH RECURSIVE seq(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM seq WHERE n < $TICKETS),
+t AS (SELECT n, (n * 7919) % 4788 AS r,
+             strftime('%Y-%m-%d %H:%M:%f', 1451602800 + (n - 1) * (31622400.0 / $TICKETS), 'unixepoch') AS at
+      FROM seq)
+INSERT INTO tickets (id, number, subject, description, channel, status, level, assignee_id,
+    agency_id, requester_name, requester_email, requester_phone, malfunction, interruption_open,
+    reported_at, last_event_at, created_by, created_at, updated_at, version)
+SELECT '00000000-0000-7000-8000-' || printf('%012x', n),
+       '2016-' || printf('%06d', n),
+       'Seeded ticket ' || n, '', $CHANNEL_CASE,
+       $STATUS_CASE, $LEVEL_CASE,
+       CASE WHEN r >= 4787 THEN NULL ELSE '$USER_ID' END,
+       CASE WHEN n % 10 = 0 OR $AGENCIES = 0 THEN NULL
+            ELSE '00000000-0000-7000-a000-' || printf('%012d', n % $AGENCIES + 1) END,
+       NULL, NULL, NULL, n % 50 = 0, 0,
+       at, at, '$USER_ID', at, at, 1
+FROM t;
+INSERT INTO ticket_counters (year, last_number) VALUES (2016, $TICKETS)
+    ON CONFLICT (year) DO UPDATE SET last_number = excluded.last_number;
+COMMIT;
+ANALYZE;
+PRAGMA wal_checkpoint(TRUNCATE);
+SQL
+}
+
+seed_postgres() {
+    psql "$DATABASE_URL" -v ON_ERROR_STOP=1 -q <<SQL
+SET synchronous_commit = off;
+SET maintenance_work_mem = '256MB';
+BEGIN;
+INSERT INTO agencies (id, code, name, contacts, created_at, updated_at, version)
+SELECT '00000000-0000-7000-a000-' || lpad(k::text, 12, '0'), 'AG' || lpad(k::text, 2, '0'),
+       'Agency ' || k, '["ops' || k || '@example.org"]',
+       '2015-12-01 00:00:00', '2015-12-01 00:00:00', 1
+FROM generate_series(1, $AGENCIES) k;
+INSERT INTO tickets (id, number, subject, description, channel, status, level, assignee_id,
+    agency_id, requester_name, requester_email, requester_phone, malfunction, interruption_open,
+    reported_at, last_event_at, created_by, created_at, updated_at, version)
+SELECT '00000000-0000-7000-8000-' || lpad(to_hex(n), 12, '0'),
+       '2016-' || lpad(n::text, 6, '0'),
+       'Seeded ticket ' || n, '', $CHANNEL_CASE,
+       $STATUS_CASE, $LEVEL_CASE,
+       CASE WHEN r >= 4787 THEN NULL ELSE '$USER_ID' END,
+       CASE WHEN n % 10 = 0 OR $AGENCIES = 0 THEN NULL
+            ELSE '00000000-0000-7000-a000-' || lpad((n % $AGENCIES + 1)::text, 12, '0') END,
+       NULL, NULL, NULL, n % 50 = 0, false,
+       at, at, '$USER_ID', at, at, 1
+FROM (SELECT n, (n::bigint * 7919) % 4788 AS r,
+             TIMESTAMP '2015-12-31 23:00:00'
+                 + ((n - 1) * (31622400.0 / $TICKETS))::float8 * INTERVAL '1 second' AS at
+      FROM generate_series(1, $TICKETS) n) t;
+INSERT INTO ticket_counters (year, last_number) VALUES (2016, $TICKETS)
+    ON CONFLICT (year) DO UPDATE SET last_number = excluded.last_number;
+COMMIT;
+VACUUM (ANALYZE) agencies, tickets, ticket_counters;
+CHECKPOINT;
+SQL
+}
+
+log "$backend: seeding $TICKETS tickets and $AGENCIES agencies"
+seed_start=$(date +%s.%N)
+"seed_$backend"
+seed_secs=$(awk -v a="$seed_start" -v b="$(date +%s.%N)" 'BEGIN{printf "%.1f", b-a}')
+log "$backend: seeded in ${seed_secs}s (including ANALYZE/VACUUM)"
+db_query "SELECT status, level, count(*) FROM tickets GROUP BY status, level ORDER BY level, status"
+if [[ "$backend" == sqlite ]]; then
+    ls -l "${DATABASE_URL#sqlite://}"* | awk '{print $5, $9}'
+else
+    db_query "SELECT 'database size: ' || pg_size_pretty(pg_database_size(current_database()))
+              || ', index tickets_reported_status_level: '
+              || pg_size_pretty(pg_relation_size('tickets_reported_status_level'))"
+fi
+
+# The query the service runs for the year (bounds as the service computes them from the
+# dates: local midnight in Europe/Rome, stored as UTC).
+FROM_TS='2015-12-31 23:00:00'
+TO_TS='2016-12-31 23:00:00'
+QUERY="SELECT status, level, count(*) FROM tickets WHERE reported_at >= '$FROM_TS' AND reported_at < '$TO_TS' GROUP BY status, level"
+AGENCY_ID='00000000-0000-7000-a000-000000000001'
+AGENCY_QUERY="SELECT status, level, count(*) FROM tickets WHERE agency_id = '$AGENCY_ID' AND reported_at >= '$FROM_TS' AND reported_at < '$TO_TS' GROUP BY status, level"
+
+log "$backend: query plans"
+if [[ "$backend" == sqlite ]]; then
+    db="${DATABASE_URL#sqlite://}"
+    echo "-- EXPLAIN QUERY PLAN $QUERY"
+    sqlite3 "$db" "EXPLAIN QUERY PLAN $QUERY"
+    echo "-- EXPLAIN QUERY PLAN (agency) $AGENCY_QUERY"
+    sqlite3 "$db" "EXPLAIN QUERY PLAN $AGENCY_QUERY"
+    echo "-- the bare query in the sqlite3 shell, 3 runs (default page cache):"
+    sqlite3 "$db" ".timer on" "$QUERY" "$QUERY" "$QUERY" | grep '^Run Time'
+else
+    echo "-- EXPLAIN (ANALYZE, BUFFERS) $QUERY"
+    db_query "EXPLAIN (ANALYZE, BUFFERS) $QUERY"
+    echo "-- the same with a generic plan (how a prepared statement may run after 5 executions):"
+    psql "$DATABASE_URL" -qAt <<SQL
+SET plan_cache_mode = force_generic_plan;
+PREPARE summary(timestamp, timestamp) AS
+    SELECT status, level, count(*) FROM tickets WHERE reported_at >= \$1 AND reported_at < \$2
+    GROUP BY status, level;
+EXPLAIN (ANALYZE, BUFFERS) EXECUTE summary('$FROM_TS', '$TO_TS');
+SQL
+    echo "-- EXPLAIN (ANALYZE, BUFFERS) (agency) $AGENCY_QUERY"
+    db_query "EXPLAIN (ANALYZE, BUFFERS) $AGENCY_QUERY"
+fi
+
+start_service
+BASE="http://127.0.0.1:$PORT/api/v1/reports/status-by-level"
+time_url() { # time_url LABEL URL: one warm-up request, then RUNS timed ones.
+    local label="$1" url="$2" times=() t code
+    code=$(curl -sS -o "$WORK_DIR/summary.json" -w '%{http_code}' -H "Authorization: Bearer $TOKEN" "$url")
+    [[ "$code" == 200 ]] || { cat "$WORK_DIR/summary.json" >&2; die "$url answered $code"; }
+    echo "-- $label: $url"
+    jq -c '.totals' "$WORK_DIR/summary.json"
+    for _ in $(seq 1 "$RUNS"); do
+        t=$(curl -sS -o /dev/null -w '%{time_total}' -H "Authorization: Bearer $TOKEN" "$url")
+        times+=("$t")
+    done
+    printf '%s\n' "${times[@]}" | sort -n | awk -v label="$label" -v b="$backend" '
+        { v[NR] = $1 * 1000 }
+        END { med = (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2;
+              printf "SUMMARY %s %s runs=%d min_ms=%.1f median_ms=%.1f max_ms=%.1f\n",
+                     b, label, NR, v[1], med, v[NR] }'
+}
+log "$backend: timing the summary over HTTP ($RUNS runs each, after one warm-up)"
+time_url year "$BASE?from=2016-01-01&to=2017-01-01"
+time_url year-agency "$BASE?from=2016-01-01&to=2017-01-01&agency_id=$AGENCY_ID"
+time_url month "$BASE?from=2016-03-01&to=2016-04-01"

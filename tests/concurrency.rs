@@ -1,0 +1,139 @@
+//! Concurrent writers: one winner per transition, gap-free numbers, idempotent creation.
+
+mod common;
+
+use common::{phone_report, spawn_app};
+use helpdesk::domain::{Level, Role};
+use serde_json::json;
+use std::collections::BTreeSet;
+use std::sync::{Arc, Barrier};
+
+#[test]
+fn two_agents_taking_charge_at_once_exactly_one_succeeds() {
+    let app = Arc::new(spawn_app());
+    let (_, a) = app.add_user(Role::Agent, Some(Level::First), None);
+    let (_, b) = app.add_user(Role::Agent, Some(Level::First), None);
+    for round in 0..10 {
+        let id = app.open_ticket(&a, phone_report("race"))["id"].as_str().unwrap().to_owned();
+        let barrier = Arc::new(Barrier::new(2));
+        let racers: Vec<_> = [a.clone(), b.clone()]
+            .into_iter()
+            .map(|token| {
+                let (app, id, barrier) = (app.clone(), id.clone(), barrier.clone());
+                std::thread::spawn(move || {
+                    barrier.wait();
+                    app.event(&token, &id, json!({"type": "take_charge"})).status
+                })
+            })
+            .collect();
+        let mut statuses: Vec<u16> = racers.into_iter().map(|r| r.join().unwrap()).collect();
+        statuses.sort();
+        assert_eq!(statuses, [201, 409], "round {round}");
+        let history = app.get(&format!("/tickets/{id}/events"), &a).json();
+        let takes = history["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| e["type"] == "take_charge")
+            .count();
+        assert_eq!(takes, 1, "round {round}");
+    }
+}
+
+#[test]
+fn fifty_concurrent_creations_get_fifty_consecutive_numbers() {
+    let app = Arc::new(spawn_app());
+    let (_, agent) = app.add_user(Role::Agent, Some(Level::First), None);
+    let barrier = Arc::new(Barrier::new(50));
+    let creators: Vec<_> = (0..50)
+        .map(|i| {
+            let (app, agent, barrier) = (app.clone(), agent.clone(), barrier.clone());
+            std::thread::spawn(move || {
+                barrier.wait();
+                let ticket = app.open_ticket(
+                    &agent,
+                    json!({"subject": format!("ticket {i}"), "channel": "portal",
+                           "reported_at": "2016-05-10T09:00:00Z"}),
+                );
+                ticket["number"].as_str().unwrap().to_owned()
+            })
+        })
+        .collect();
+    let numbers: BTreeSet<String> = creators.into_iter().map(|c| c.join().unwrap()).collect();
+    let expected: BTreeSet<String> = (1..=50).map(|n| format!("2016-{n:06}")).collect();
+    assert_eq!(numbers, expected);
+    // Another year starts its own sequence.
+    let next_year = app.open_ticket(
+        &agent,
+        json!({"subject": "capodanno", "channel": "phone", "reported_at": "2016-12-31T23:30:00Z"}),
+    );
+    assert_eq!(next_year["number"], "2017-000001", "00:30 in Rome is already 2017");
+}
+
+#[test]
+fn same_idempotency_key_gives_one_ticket_and_another_body_gives_422() {
+    let app = Arc::new(spawn_app());
+    let (_, agent) = app.add_user(Role::Agent, Some(Level::First), None);
+    let body = json!({"subject": "idempotent", "channel": "email"}).to_string();
+    let key = [("Idempotency-Key", "retry-0001")];
+    let first = app.send("POST", "/tickets", Some(&agent), &key, Some(&body));
+    let again = app.send("POST", "/tickets", Some(&agent), &key, Some(&body));
+    assert_eq!((first.status, again.status), (201, 201));
+    assert_eq!(first.json()["id"], again.json()["id"]);
+    assert_eq!(again.header("idempotency-replayed"), Some("true"));
+
+    let other = json!({"subject": "something else", "channel": "email"}).to_string();
+    let reply = app.send("POST", "/tickets", Some(&agent), &key, Some(&other));
+    reply.problem(422);
+    assert_eq!(reply.problem_fields(), ["Idempotency-Key"]);
+
+    // Concurrent retries with a fresh key still make exactly one ticket.
+    let barrier = Arc::new(Barrier::new(8));
+    let retries: Vec<_> = (0..8)
+        .map(|_| {
+            let (app, agent, barrier, body) = (app.clone(), agent.clone(), barrier.clone(), body.clone());
+            std::thread::spawn(move || {
+                barrier.wait();
+                let reply = app.send("POST", "/tickets", Some(&agent), &[("Idempotency-Key", "burst")], Some(&body));
+                assert_eq!(reply.status, 201, "{}", reply.body);
+                reply.json()["id"].as_str().unwrap().to_owned()
+            })
+        })
+        .collect();
+    let ids: BTreeSet<String> = retries.into_iter().map(|r| r.join().unwrap()).collect();
+    assert_eq!(ids.len(), 1);
+    let all = app.get("/tickets?limit=200", &agent).json();
+    assert_eq!(all["items"].as_array().unwrap().len(), 2, "one ticket per key");
+}
+
+#[test]
+fn pages_stay_stable_while_tickets_are_created() {
+    let app = spawn_app();
+    let (_, agent) = app.add_user(Role::Agent, Some(Level::First), None);
+    for i in 0..7 {
+        app.open_ticket(
+            &agent,
+            json!({"subject": format!("t{i}"), "channel": "phone", "reported_at": format!("2016-01-0{}T09:00:00Z", i + 1)}),
+        );
+    }
+    let first = app.get("/tickets?limit=3", &agent).json();
+    let cursor = first["next_cursor"].as_str().unwrap().to_owned();
+    // Created after the first page was read, before it in the order, and at the end.
+    app.open_ticket(&agent, json!({"subject": "early", "channel": "phone", "reported_at": "2015-12-31T09:00:00Z"}));
+    app.open_ticket(&agent, json!({"subject": "late", "channel": "phone", "reported_at": "2016-01-09T09:00:00Z"}));
+    let mut seen: Vec<String> = first["items"].as_array().unwrap().iter().map(|t| t["subject"].as_str().unwrap().to_owned()).collect();
+    let mut next = Some(cursor);
+    while let Some(cursor) = next {
+        let page = app.get(&format!("/tickets?limit=3&cursor={cursor}"), &agent).json();
+        seen.extend(page["items"].as_array().unwrap().iter().map(|t| t["subject"].as_str().unwrap().to_owned()));
+        next = page["next_cursor"].as_str().map(str::to_owned);
+    }
+    assert_eq!(seen, ["t0", "t1", "t2", "t3", "t4", "t5", "t6", "late"]);
+
+    let newest = app.get("/tickets?sort=-reported_at&limit=2", &agent).json();
+    let subjects: Vec<_> = newest["items"].as_array().unwrap().iter().map(|t| t["subject"].as_str().unwrap()).collect();
+    assert_eq!(subjects, ["late", "t6"]);
+    let wrong_order = app.get(&format!("/tickets?limit=2&cursor={}", newest["next_cursor"].as_str().unwrap()), &agent);
+    wrong_order.problem(400);
+    assert_eq!(wrong_order.problem_fields(), ["cursor"]);
+}
