@@ -30,8 +30,15 @@ pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
         return Err(ApiError::malformed("body", "a JSON object is required"));
     }
     let mut deserializer = serde_json::Deserializer::from_slice(body);
-    let value = serde_path_to_error::deserialize(&mut deserializer)
-        .map_err(|e| field_error(e.path().to_string(), e.inner().to_string()))?;
+    let value = serde_path_to_error::deserialize(&mut deserializer).map_err(|e| {
+        // A truncated body, or broken syntax outside any field, is the body's fault; broken
+        // syntax inside a field (`"channel": 3` for an enum reads as one) names the field.
+        if e.inner().is_eof() || (e.inner().is_syntax() && e.path().iter().next().is_none()) {
+            ApiError::malformed("body", format!("is not valid JSON: {}", e.inner()))
+        } else {
+            field_error(e.path().to_string(), e.inner().to_string())
+        }
+    })?;
     deserializer
         .end()
         .map_err(|e| ApiError::malformed("body", e.to_string()))?;
@@ -46,11 +53,11 @@ pub fn parse_query<T: DeserializeOwned>(request: &HttpRequest) -> Result<T, ApiE
         .map_err(|e| field_error(e.path().to_string(), e.inner().to_string()))
 }
 
-/// Builds the field error from serde's message, which knows a missing or unknown field's
-/// name even when the path points at its parent.
+/// Builds the field error. For a missing field the path points at its parent and only
+/// serde's message knows the field's name.
 fn field_error(path: String, message: String) -> ApiError {
     let quoted = message.split('`').nth(1).map(str::to_owned);
-    let field = if message.starts_with("missing field") || message.starts_with("unknown field") {
+    let field = if message.starts_with("missing field") {
         let name = quoted.unwrap_or_default();
         if path == "." { name } else { format!("{path}.{name}") }
     } else if path == "." {
