@@ -13,34 +13,79 @@ fn agency_reads_only_its_own_tickets_and_cannot_write() {
     let firenze = app.add_agency("FI");
     let fiesole = app.add_agency("FIE");
     let (_, firenze_user) = app.add_user(Role::Agency, None, Some(&firenze));
-    let own = app.open_ticket(&agent, json!({"subject": "own", "channel": "phone", "agency_id": firenze}));
-    let other = app.open_ticket(&agent, json!({"subject": "other", "channel": "phone", "agency_id": fiesole}));
+    let own = app.open_ticket(
+        &agent,
+        json!({"subject": "own", "channel": "phone", "agency_id": firenze}),
+    );
+    let other = app.open_ticket(
+        &agent,
+        json!({"subject": "other", "channel": "phone", "agency_id": fiesole}),
+    );
     let unassigned = app.open_ticket(&agent, phone_report("no agency"));
     let (own_id, other_id) = (own["id"].as_str().unwrap(), other["id"].as_str().unwrap());
 
-    assert_eq!(app.get(&format!("/tickets/{own_id}"), &firenze_user).status, 200);
-    assert_eq!(app.get(&format!("/tickets/{own_id}/events"), &firenze_user).status, 200);
+    assert_eq!(
+        app.get(&format!("/tickets/{own_id}"), &firenze_user).status,
+        200
+    );
+    assert_eq!(
+        app.get(&format!("/tickets/{own_id}/events"), &firenze_user)
+            .status,
+        200
+    );
     // 404, not 403: another agency's ticket does not exist for it.
-    app.get(&format!("/tickets/{other_id}"), &firenze_user).problem(404);
-    app.get(&format!("/tickets/{other_id}/events"), &firenze_user).problem(404);
-    app.get(&format!("/tickets/{}", unassigned["id"].as_str().unwrap()), &firenze_user).problem(404);
-    app.event(&firenze_user, other_id, json!({"type": "comment", "message": "x"})).problem(404);
+    app.get(&format!("/tickets/{other_id}"), &firenze_user)
+        .problem(404);
+    app.get(&format!("/tickets/{other_id}/events"), &firenze_user)
+        .problem(404);
+    app.get(
+        &format!("/tickets/{}", unassigned["id"].as_str().unwrap()),
+        &firenze_user,
+    )
+    .problem(404);
+    app.event(
+        &firenze_user,
+        other_id,
+        json!({"type": "comment", "message": "x"}),
+    )
+    .problem(404);
 
-    app.event(&firenze_user, own_id, json!({"type": "take_charge"})).problem(403);
-    app.post("/tickets", &firenze_user, &phone_report("write")).problem(403);
-    app.post("/agencies", &firenze_user, &json!({"code": "X", "name": "X"})).problem(403);
+    app.event(&firenze_user, own_id, json!({"type": "take_charge"}))
+        .problem(403);
+    app.post("/tickets", &firenze_user, &phone_report("write"))
+        .problem(403);
+    app.post(
+        "/agencies",
+        &firenze_user,
+        &json!({"code": "X", "name": "X"}),
+    )
+    .problem(403);
 
     let listed = app.get("/tickets", &firenze_user).json();
-    let subjects: Vec<_> = listed["items"].as_array().unwrap().iter().map(|t| t["subject"].as_str().unwrap()).collect();
+    let subjects: Vec<_> = listed["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["subject"].as_str().unwrap())
+        .collect();
     assert_eq!(subjects, ["own"]);
-    app.get(&format!("/tickets?agency_id={fiesole}"), &firenze_user).problem(403);
-    app.get(&format!("/reports/status-by-level?agency_id={fiesole}"), &firenze_user).problem(403);
+    app.get(&format!("/tickets?agency_id={fiesole}"), &firenze_user)
+        .problem(403);
+    app.get(
+        &format!("/reports/status-by-level?agency_id={fiesole}"),
+        &firenze_user,
+    )
+    .problem(403);
     let summary = app.get("/reports/status-by-level", &firenze_user).json();
-    assert_eq!(summary["totals"]["total"], 1, "the summary counts its own tickets only");
+    assert_eq!(
+        summary["totals"]["total"], 1,
+        "the summary counts its own tickets only"
+    );
 
     let agencies = app.get("/agencies", &firenze_user).json();
     assert_eq!(agencies["items"].as_array().unwrap().len(), 1);
-    app.get(&format!("/agencies/{fiesole}"), &firenze_user).problem(404);
+    app.get(&format!("/agencies/{fiesole}"), &firenze_user)
+        .problem(404);
     app.get("/users", &firenze_user).problem(403);
 }
 
@@ -68,7 +113,11 @@ fn every_endpoint_wants_a_valid_token() {
             let body = (*method != "GET").then_some("{}");
             let reply = app.send(method, path, token, &[], body);
             reply.problem(401);
-            assert_eq!(reply.header("www-authenticate"), Some("Bearer"), "{method} {path}");
+            assert_eq!(
+                reply.header("www-authenticate"),
+                Some("Bearer"),
+                "{method} {path}"
+            );
         }
     }
     for path in ["/status", "/openapi.json"] {
@@ -81,12 +130,27 @@ fn roles_are_checked_on_users_agencies_and_reports() {
     let app = spawn_app();
     let (agent_id, agent) = app.add_user(Role::Agent, Some(Level::First), None);
     let (_, supervisor) = app.add_user(Role::Supervisor, None, None);
-    app.post("/users", &agent, &json!({"name": "x", "role": "admin"})).problem(403);
-    app.post("/users", &supervisor, &json!({"name": "x", "role": "admin"})).problem(403);
+    app.post("/users", &agent, &json!({"name": "x", "role": "admin"}))
+        .problem(403);
+    app.post(
+        "/users",
+        &supervisor,
+        &json!({"name": "x", "role": "admin"}),
+    )
+    .problem(403);
     app.get("/users", &agent).problem(403);
-    assert_eq!(app.get(&format!("/users/{agent_id}"), &agent).status, 200, "users read themselves");
-    app.post("/agencies", &agent, &json!({"code": "X", "name": "X"})).problem(403);
-    assert_eq!(app.post("/agencies", &supervisor, &json!({"code": "X", "name": "X"})).status, 201);
+    assert_eq!(
+        app.get(&format!("/users/{agent_id}"), &agent).status,
+        200,
+        "users read themselves"
+    );
+    app.post("/agencies", &agent, &json!({"code": "X", "name": "X"}))
+        .problem(403);
+    assert_eq!(
+        app.post("/agencies", &supervisor, &json!({"code": "X", "name": "X"}))
+            .status,
+        201
+    );
     app.get("/reports/status-by-level", &agent).problem(403);
     assert_eq!(app.get("/reports/status-by-level", &supervisor).status, 200);
 }
@@ -96,16 +160,40 @@ fn agencies_are_created_patched_with_if_match_and_unique_by_code() {
     let app = spawn_app();
     let id = app.add_agency("SCA");
     let path = format!("/agencies/{id}");
-    let patch = json!({"contacts": ["urp@scandicci.example.org", "sindaco@scandicci.example.org"]}).to_string();
-    let changed = app.send("PATCH", &path, Some(&app.admin), &[("If-Match", "\"1\"")], Some(&patch));
+    let patch = json!({"contacts": ["urp@scandicci.example.org", "sindaco@scandicci.example.org"]})
+        .to_string();
+    let changed = app.send(
+        "PATCH",
+        &path,
+        Some(&app.admin),
+        &[("If-Match", "\"1\"")],
+        Some(&patch),
+    );
     assert_eq!(changed.status, 200, "{}", changed.body);
     assert_eq!(changed.json()["contacts"].as_array().unwrap().len(), 2);
     assert_eq!(changed.header("etag"), Some("\"2\""));
-    let stale = app.send("PATCH", &path, Some(&app.admin), &[("If-Match", "\"1\"")], Some(&patch));
+    let stale = app.send(
+        "PATCH",
+        &path,
+        Some(&app.admin),
+        &[("If-Match", "\"1\"")],
+        Some(&patch),
+    );
     stale.problem(412);
-    let bad = app.send("PATCH", &path, Some(&app.admin), &[], Some(r#"{"contacts": ["not an address"]}"#));
+    let bad = app.send(
+        "PATCH",
+        &path,
+        Some(&app.admin),
+        &[],
+        Some(r#"{"contacts": ["not an address"]}"#),
+    );
     bad.problem(422);
     assert_eq!(bad.problem_fields(), ["contacts[0]"]);
-    app.post("/agencies", &app.admin, &json!({"code": "SCA", "name": "again"})).problem(409);
+    app.post(
+        "/agencies",
+        &app.admin,
+        &json!({"code": "SCA", "name": "again"}),
+    )
+    .problem(409);
     assert_eq!(app.get(&path, &app.admin).json()["name"], "Comune SCA");
 }

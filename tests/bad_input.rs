@@ -14,22 +14,89 @@ fn bad_ticket_bodies_name_their_field() {
     let cases: Vec<(String, u16, &str)> = vec![
         (json!({"channel": "phone"}).to_string(), 422, "subject"),
         (json!({"subject": "x"}).to_string(), 422, "channel"),
-        (json!({"subject": "   ", "channel": "phone"}).to_string(), 422, "subject"),
-        (json!({"subject": 42, "channel": "phone"}).to_string(), 400, "subject"),
-        (json!({"subject": "x", "channel": "fax"}).to_string(), 400, "channel"),
-        (json!({"subject": "x", "channel": 3}).to_string(), 400, "channel"),
-        (json!({"subject": huge, "channel": "phone"}).to_string(), 422, "subject"),
-        (json!({"subject": "x", "channel": "phone", "description": "y".repeat(20_001)}).to_string(), 422, "description"),
-        (json!({"subject": "x", "channel": "phone", "reported_at": "yesterday"}).to_string(), 400, "reported_at"),
-        (json!({"subject": "x", "channel": "phone", "reported_at": "2016-02-30T10:00:00Z"}).to_string(), 400, "reported_at"),
-        (json!({"subject": "x", "channel": "phone", "reported_at": 1466695800}).to_string(), 400, "reported_at"),
-        (json!({"subject": "x", "channel": "phone", "agency_id": "not-a-uuid"}).to_string(), 400, "agency_id"),
-        (json!({"subject": "x", "channel": "phone", "agency_id": uuid::Uuid::new_v4()}).to_string(), 422, "agency_id"),
-        (json!({"subject": "x", "channel": "phone", "malfunction": "yes"}).to_string(), 400, "malfunction"),
-        (json!({"subject": "x", "channel": "phone", "requester": {"email": "nope"}}).to_string(), 422, "requester.email"),
-        (json!({"subject": "x", "channel": "phone", "requester": {"email": 7}}).to_string(), 400, "requester.email"),
-        (json!({"subject": "x", "channel": "phone", "requester": {"fax": "1"}}).to_string(), 400, "requester.fax"),
-        (json!({"subject": "x", "channel": "phone", "priority": "high"}).to_string(), 400, "priority"),
+        (
+            json!({"subject": "   ", "channel": "phone"}).to_string(),
+            422,
+            "subject",
+        ),
+        (
+            json!({"subject": 42, "channel": "phone"}).to_string(),
+            400,
+            "subject",
+        ),
+        (
+            json!({"subject": "x", "channel": "fax"}).to_string(),
+            400,
+            "channel",
+        ),
+        (
+            json!({"subject": "x", "channel": 3}).to_string(),
+            400,
+            "channel",
+        ),
+        (
+            json!({"subject": huge, "channel": "phone"}).to_string(),
+            422,
+            "subject",
+        ),
+        (
+            json!({"subject": "x", "channel": "phone", "description": "y".repeat(20_001)})
+                .to_string(),
+            422,
+            "description",
+        ),
+        (
+            json!({"subject": "x", "channel": "phone", "reported_at": "yesterday"}).to_string(),
+            400,
+            "reported_at",
+        ),
+        (
+            json!({"subject": "x", "channel": "phone", "reported_at": "2016-02-30T10:00:00Z"})
+                .to_string(),
+            400,
+            "reported_at",
+        ),
+        (
+            json!({"subject": "x", "channel": "phone", "reported_at": 1466695800}).to_string(),
+            400,
+            "reported_at",
+        ),
+        (
+            json!({"subject": "x", "channel": "phone", "agency_id": "not-a-uuid"}).to_string(),
+            400,
+            "agency_id",
+        ),
+        (
+            json!({"subject": "x", "channel": "phone", "agency_id": uuid::Uuid::new_v4()})
+                .to_string(),
+            422,
+            "agency_id",
+        ),
+        (
+            json!({"subject": "x", "channel": "phone", "malfunction": "yes"}).to_string(),
+            400,
+            "malfunction",
+        ),
+        (
+            json!({"subject": "x", "channel": "phone", "requester": {"email": "nope"}}).to_string(),
+            422,
+            "requester.email",
+        ),
+        (
+            json!({"subject": "x", "channel": "phone", "requester": {"email": 7}}).to_string(),
+            400,
+            "requester.email",
+        ),
+        (
+            json!({"subject": "x", "channel": "phone", "requester": {"fax": "1"}}).to_string(),
+            400,
+            "requester.fax",
+        ),
+        (
+            json!({"subject": "x", "channel": "phone", "priority": "high"}).to_string(),
+            400,
+            "priority",
+        ),
         ("{\"subject\": \"x\", \"channel\": ".to_owned(), 400, "body"),
         ("[]".to_owned(), 400, "body"),
         (String::new(), 400, "body"),
@@ -44,30 +111,61 @@ fn bad_ticket_bodies_name_their_field() {
         );
     }
     let listed = app.get("/tickets", &agent).json();
-    assert_eq!(listed["items"].as_array().unwrap().len(), 0, "nothing was written");
+    assert_eq!(
+        listed["items"].as_array().unwrap().len(),
+        0,
+        "nothing was written"
+    );
 }
 
 #[test]
 fn bad_event_bodies_and_paths_name_their_field() {
     let app = spawn_app();
     let (_, agent) = app.add_user(Role::Agent, Some(Level::First), None);
-    let id = app.open_ticket(&agent, phone_report("events"))["id"].as_str().unwrap().to_owned();
+    let id = app.open_ticket(&agent, phone_report("events"))["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     app.event_ok(&agent, &id, json!({"type": "take_charge"}));
     let cases = vec![
         (json!({}), 422, "type"),
         (json!({"type": "teleport"}), 400, "type"),
         (json!({"type": "created"}), 422, "type"),
         (json!({"type": "reply", "message": "ok"}), 422, "channel"),
-        (json!({"type": "reply", "channel": "fax", "message": "ok"}), 400, "channel"),
+        (
+            json!({"type": "reply", "channel": "fax", "message": "ok"}),
+            400,
+            "channel",
+        ),
         (json!({"type": "reply", "channel": "email"}), 422, "message"),
-        (json!({"type": "comment", "message": "z".repeat(10_001)}), 422, "message"),
+        (
+            json!({"type": "comment", "message": "z".repeat(10_001)}),
+            422,
+            "message",
+        ),
         (json!({"type": "resolve"}), 422, "resolution"),
         (json!({"type": "close_not_in_scope"}), 422, "reason"),
         (json!({"type": "assign"}), 422, "assignee_id"),
-        (json!({"type": "assign", "assignee_id": "bob"}), 400, "assignee_id"),
-        (json!({"type": "comment", "message": "x", "at": "2016-13-01T00:00:00Z"}), 400, "at"),
-        (json!({"type": "comment", "message": "x", "at": "not a time"}), 400, "at"),
-        (json!({"type": "comment", "message": "x", "color": "red"}), 400, "color"),
+        (
+            json!({"type": "assign", "assignee_id": "bob"}),
+            400,
+            "assignee_id",
+        ),
+        (
+            json!({"type": "comment", "message": "x", "at": "2016-13-01T00:00:00Z"}),
+            400,
+            "at",
+        ),
+        (
+            json!({"type": "comment", "message": "x", "at": "not a time"}),
+            400,
+            "at",
+        ),
+        (
+            json!({"type": "comment", "message": "x", "color": "red"}),
+            400,
+            "color",
+        ),
     ];
     for (body, status, field) in &cases {
         let reply = app.event(&agent, &id, body.clone());
@@ -79,7 +177,11 @@ fn bad_event_bodies_and_paths_name_their_field() {
         );
     }
     let history = app.get(&format!("/tickets/{id}/events"), &agent).json();
-    assert_eq!(history["items"].as_array().unwrap().len(), 2, "refused events leave no trace");
+    assert_eq!(
+        history["items"].as_array().unwrap().len(),
+        2,
+        "refused events leave no trace"
+    );
 
     let paths = [
         ("GET", "/tickets/not-a-uuid", "id"),
@@ -116,7 +218,10 @@ fn bad_query_parameters_name_their_field() {
         ("/tickets?colour=red", "colour"),
         ("/reports/status-by-level?from=2016-13-01", "from"),
         ("/reports/status-by-level?to=soon", "to"),
-        ("/reports/status-by-level?from=2017-01-01&to=2016-01-01", "to"),
+        (
+            "/reports/status-by-level?from=2017-01-01&to=2016-01-01",
+            "to",
+        ),
         ("/reports/status-by-level?agency_id=FI", "agency_id"),
     ];
     for (path, field) in cases {
@@ -133,15 +238,50 @@ fn bad_user_and_agency_bodies_name_their_field() {
         ("/users", json!({"role": "agent", "level": 1}), 422, "name"),
         ("/users", json!({"name": "x"}), 422, "role"),
         ("/users", json!({"name": "x", "role": "boss"}), 400, "role"),
-        ("/users", json!({"name": "x", "role": "agent"}), 422, "level"),
-        ("/users", json!({"name": "x", "role": "agent", "level": 3}), 422, "level"),
-        ("/users", json!({"name": "x", "role": "admin", "level": 1}), 422, "level"),
-        ("/users", json!({"name": "x", "role": "agency"}), 422, "agency_id"),
-        ("/users", json!({"name": "x", "role": "agency", "agency_id": uuid::Uuid::new_v4()}), 422, "agency_id"),
+        (
+            "/users",
+            json!({"name": "x", "role": "agent"}),
+            422,
+            "level",
+        ),
+        (
+            "/users",
+            json!({"name": "x", "role": "agent", "level": 3}),
+            422,
+            "level",
+        ),
+        (
+            "/users",
+            json!({"name": "x", "role": "admin", "level": 1}),
+            422,
+            "level",
+        ),
+        (
+            "/users",
+            json!({"name": "x", "role": "agency"}),
+            422,
+            "agency_id",
+        ),
+        (
+            "/users",
+            json!({"name": "x", "role": "agency", "agency_id": uuid::Uuid::new_v4()}),
+            422,
+            "agency_id",
+        ),
         ("/agencies", json!({"name": "x"}), 422, "code"),
         ("/agencies", json!({"code": "x"}), 422, "name"),
-        ("/agencies", json!({"code": "x", "name": "y", "contacts": "a@b.it"}), 400, "contacts"),
-        ("/agencies", json!({"code": "x", "name": "y", "contacts": ["a@b.it", "bad"]}), 422, "contacts[1]"),
+        (
+            "/agencies",
+            json!({"code": "x", "name": "y", "contacts": "a@b.it"}),
+            400,
+            "contacts",
+        ),
+        (
+            "/agencies",
+            json!({"code": "x", "name": "y", "contacts": ["a@b.it", "bad"]}),
+            422,
+            "contacts[1]",
+        ),
     ];
     for (path, body, status, field) in cases {
         let reply = app.post(path, &app.admin, &body);
@@ -152,13 +292,27 @@ fn bad_user_and_agency_bodies_name_their_field() {
             reply.body
         );
     }
-    assert_eq!(app.get("/agencies", &app.admin).json()["items"].as_array().unwrap().len(), 0);
-    assert_eq!(app.get("/users", &app.admin).json()["items"].as_array().unwrap().len(), 1);
+    assert_eq!(
+        app.get("/agencies", &app.admin).json()["items"]
+            .as_array()
+            .unwrap()
+            .len(),
+        0
+    );
+    assert_eq!(
+        app.get("/users", &app.admin).json()["items"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
 }
 
 #[test]
 fn oversized_bodies_are_refused_with_413() {
     let app = spawn_app();
-    let body = json!({"subject": "x", "channel": "phone", "description": "y".repeat(300 * 1024)}).to_string();
-    app.send("POST", "/tickets", Some(&app.admin), &[], Some(&body)).problem(413);
+    let body = json!({"subject": "x", "channel": "phone", "description": "y".repeat(300 * 1024)})
+        .to_string();
+    app.send("POST", "/tickets", Some(&app.admin), &[], Some(&body))
+        .problem(413);
 }

@@ -14,7 +14,10 @@ fn two_agents_taking_charge_at_once_exactly_one_succeeds() {
     let (_, a) = app.add_user(Role::Agent, Some(Level::First), None);
     let (_, b) = app.add_user(Role::Agent, Some(Level::First), None);
     for round in 0..10 {
-        let id = app.open_ticket(&a, phone_report("race"))["id"].as_str().unwrap().to_owned();
+        let id = app.open_ticket(&a, phone_report("race"))["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
         let barrier = Arc::new(Barrier::new(2));
         let racers: Vec<_> = [a.clone(), b.clone()]
             .into_iter()
@@ -22,7 +25,8 @@ fn two_agents_taking_charge_at_once_exactly_one_succeeds() {
                 let (app, id, barrier) = (app.clone(), id.clone(), barrier.clone());
                 std::thread::spawn(move || {
                     barrier.wait();
-                    app.event(&token, &id, json!({"type": "take_charge"})).status
+                    app.event(&token, &id, json!({"type": "take_charge"}))
+                        .status
                 })
             })
             .collect();
@@ -67,7 +71,10 @@ fn fifty_concurrent_creations_get_fifty_consecutive_numbers() {
         &agent,
         json!({"subject": "capodanno", "channel": "phone", "reported_at": "2016-12-31T23:30:00Z"}),
     );
-    assert_eq!(next_year["number"], "2017-000001", "00:30 in Rome is already 2017");
+    assert_eq!(
+        next_year["number"], "2017-000001",
+        "00:30 in Rome is already 2017"
+    );
 }
 
 #[test]
@@ -91,10 +98,17 @@ fn same_idempotency_key_gives_one_ticket_and_another_body_gives_422() {
     let barrier = Arc::new(Barrier::new(8));
     let retries: Vec<_> = (0..8)
         .map(|_| {
-            let (app, agent, barrier, body) = (app.clone(), agent.clone(), barrier.clone(), body.clone());
+            let (app, agent, barrier, body) =
+                (app.clone(), agent.clone(), barrier.clone(), body.clone());
             std::thread::spawn(move || {
                 barrier.wait();
-                let reply = app.send("POST", "/tickets", Some(&agent), &[("Idempotency-Key", "burst")], Some(&body));
+                let reply = app.send(
+                    "POST",
+                    "/tickets",
+                    Some(&agent),
+                    &[("Idempotency-Key", "burst")],
+                    Some(&body),
+                );
                 assert_eq!(reply.status, 201, "{}", reply.body);
                 reply.json()["id"].as_str().unwrap().to_owned()
             })
@@ -103,7 +117,11 @@ fn same_idempotency_key_gives_one_ticket_and_another_body_gives_422() {
     let ids: BTreeSet<String> = retries.into_iter().map(|r| r.join().unwrap()).collect();
     assert_eq!(ids.len(), 1);
     let all = app.get("/tickets?limit=200", &agent).json();
-    assert_eq!(all["items"].as_array().unwrap().len(), 2, "one ticket per key");
+    assert_eq!(
+        all["items"].as_array().unwrap().len(),
+        2,
+        "one ticket per key"
+    );
 }
 
 #[test]
@@ -119,21 +137,51 @@ fn pages_stay_stable_while_tickets_are_created() {
     let first = app.get("/tickets?limit=3", &agent).json();
     let cursor = first["next_cursor"].as_str().unwrap().to_owned();
     // Created after the first page was read, before it in the order, and at the end.
-    app.open_ticket(&agent, json!({"subject": "early", "channel": "phone", "reported_at": "2015-12-31T09:00:00Z"}));
-    app.open_ticket(&agent, json!({"subject": "late", "channel": "phone", "reported_at": "2016-01-09T09:00:00Z"}));
-    let mut seen: Vec<String> = first["items"].as_array().unwrap().iter().map(|t| t["subject"].as_str().unwrap().to_owned()).collect();
+    app.open_ticket(
+        &agent,
+        json!({"subject": "early", "channel": "phone", "reported_at": "2015-12-31T09:00:00Z"}),
+    );
+    app.open_ticket(
+        &agent,
+        json!({"subject": "late", "channel": "phone", "reported_at": "2016-01-09T09:00:00Z"}),
+    );
+    let mut seen: Vec<String> = first["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["subject"].as_str().unwrap().to_owned())
+        .collect();
     let mut next = Some(cursor);
     while let Some(cursor) = next {
-        let page = app.get(&format!("/tickets?limit=3&cursor={cursor}"), &agent).json();
-        seen.extend(page["items"].as_array().unwrap().iter().map(|t| t["subject"].as_str().unwrap().to_owned()));
+        let page = app
+            .get(&format!("/tickets?limit=3&cursor={cursor}"), &agent)
+            .json();
+        seen.extend(
+            page["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|t| t["subject"].as_str().unwrap().to_owned()),
+        );
         next = page["next_cursor"].as_str().map(str::to_owned);
     }
     assert_eq!(seen, ["t0", "t1", "t2", "t3", "t4", "t5", "t6", "late"]);
 
     let newest = app.get("/tickets?sort=-reported_at&limit=2", &agent).json();
-    let subjects: Vec<_> = newest["items"].as_array().unwrap().iter().map(|t| t["subject"].as_str().unwrap()).collect();
+    let subjects: Vec<_> = newest["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["subject"].as_str().unwrap())
+        .collect();
     assert_eq!(subjects, ["late", "t6"]);
-    let wrong_order = app.get(&format!("/tickets?limit=2&cursor={}", newest["next_cursor"].as_str().unwrap()), &agent);
+    let wrong_order = app.get(
+        &format!(
+            "/tickets?limit=2&cursor={}",
+            newest["next_cursor"].as_str().unwrap()
+        ),
+        &agent,
+    );
     wrong_order.problem(400);
     assert_eq!(wrong_order.problem_fields(), ["cursor"]);
 }

@@ -23,13 +23,48 @@ fn full_life_through_both_levels_keeps_history_in_order() {
     assert!(ticket["number"].as_str().unwrap().starts_with("2016-"));
 
     let steps = [
-        (&first, json!({"type": "take_charge", "at": "2016-06-23T15:40:00Z"}), "open", 1),
-        (&first, json!({"type": "reply", "channel": "phone", "message": "Stiamo verificando", "at": "2016-06-23T15:45:00Z"}), "open", 1),
-        (&first, json!({"type": "escalate", "reason": "serve il sistemista", "at": "2016-06-23T15:50:00Z"}), "new", 2),
-        (&second, json!({"type": "take_charge", "at": "2016-06-24T07:00:00Z"}), "open", 2),
-        (&second, json!({"type": "resolve", "resolution": "Riavviato il servizio", "at": "2016-06-24T08:00:00Z"}), "resolved", 2),
-        (&first, json!({"type": "reopen", "reason": "di nuovo giù", "at": "2016-06-24T09:00:00Z"}), "open", 2),
-        (&second, json!({"type": "resolve", "resolution": "Corretto il certificato", "at": "2016-06-24T10:00:00Z"}), "resolved", 2),
+        (
+            &first,
+            json!({"type": "take_charge", "at": "2016-06-23T15:40:00Z"}),
+            "open",
+            1,
+        ),
+        (
+            &first,
+            json!({"type": "reply", "channel": "phone", "message": "Stiamo verificando", "at": "2016-06-23T15:45:00Z"}),
+            "open",
+            1,
+        ),
+        (
+            &first,
+            json!({"type": "escalate", "reason": "serve il sistemista", "at": "2016-06-23T15:50:00Z"}),
+            "new",
+            2,
+        ),
+        (
+            &second,
+            json!({"type": "take_charge", "at": "2016-06-24T07:00:00Z"}),
+            "open",
+            2,
+        ),
+        (
+            &second,
+            json!({"type": "resolve", "resolution": "Riavviato il servizio", "at": "2016-06-24T08:00:00Z"}),
+            "resolved",
+            2,
+        ),
+        (
+            &first,
+            json!({"type": "reopen", "reason": "di nuovo giù", "at": "2016-06-24T09:00:00Z"}),
+            "open",
+            2,
+        ),
+        (
+            &second,
+            json!({"type": "resolve", "resolution": "Corretto il certificato", "at": "2016-06-24T10:00:00Z"}),
+            "resolved",
+            2,
+        ),
     ];
     for (token, body, status, level) in &steps {
         let after = app.event_ok(token, id, body.clone());
@@ -41,7 +76,13 @@ fn full_life_through_both_levels_keeps_history_in_order() {
     let items = history["items"].as_array().unwrap();
     let summary: Vec<(&str, &str, i64)> = items
         .iter()
-        .map(|e| (e["type"].as_str().unwrap(), e["at"].as_str().unwrap(), e["sequence"].as_i64().unwrap()))
+        .map(|e| {
+            (
+                e["type"].as_str().unwrap(),
+                e["at"].as_str().unwrap(),
+                e["sequence"].as_i64().unwrap(),
+            )
+        })
         .collect();
     assert_eq!(
         summary,
@@ -57,11 +98,20 @@ fn full_life_through_both_levels_keeps_history_in_order() {
         ]
     );
     assert_eq!(items[1]["assignee_id"], first_id.as_str());
-    assert_eq!(items[3]["assignee_id"], serde_json::Value::Null, "escalation clears the assignee");
+    assert_eq!(
+        items[3]["assignee_id"],
+        serde_json::Value::Null,
+        "escalation clears the assignee"
+    );
     assert_eq!(items[4]["assignee_id"], second_id.as_str());
     assert_eq!(items[2]["channel"], "phone");
     assert_eq!(items[5]["resolution"], "Riavviato il servizio");
-    assert!(items.iter().all(|e| e["recorded_at"].as_str().unwrap() > "2020"), "recorded_at is server time");
+    assert!(
+        items
+            .iter()
+            .all(|e| e["recorded_at"].as_str().unwrap() > "2020"),
+        "recorded_at is server time"
+    );
 
     let final_ticket = app.get(&format!("/tickets/{id}"), &first);
     assert_eq!(final_ticket.header("etag"), Some("\"8\""));
@@ -74,28 +124,137 @@ fn refused_transitions_give_409_with_state_and_allowed_actions() {
     let (_, agent) = app.add_user(Role::Agent, Some(Level::First), None);
     // (setup events, refused action, expected status, expected allowed actions)
     let cases: &[(&[&str], &str, &str, &[&str])] = &[
-        (&[], "resolve", "new", &["take_charge", "comment", "assign", "close_not_in_scope"]),
-        (&[], "reply", "new", &["take_charge", "comment", "assign", "close_not_in_scope"]),
-        (&[], "escalate", "new", &["take_charge", "comment", "assign", "close_not_in_scope"]),
-        (&[], "reopen", "new", &["take_charge", "comment", "assign", "close_not_in_scope"]),
-        (&[], "hold", "new", &["take_charge", "comment", "assign", "close_not_in_scope"]),
-        (&["take_charge"], "take_charge", "open", &["reply", "comment", "assign", "escalate", "hold", "resolve", "close_not_in_scope"]),
-        (&["take_charge"], "resume", "open", &["reply", "comment", "assign", "escalate", "hold", "resolve", "close_not_in_scope"]),
-        (&["take_charge"], "interruption_start", "open", &["reply", "comment", "assign", "escalate", "hold", "resolve", "close_not_in_scope"]),
-        (&["take_charge", "hold"], "hold", "on_hold", &["reply", "comment", "assign", "resume", "resolve", "close_not_in_scope"]),
-        (&["take_charge", "hold"], "escalate", "on_hold", &["reply", "comment", "assign", "resume", "resolve", "close_not_in_scope"]),
-        (&["take_charge", "resolve"], "resolve", "resolved", &["comment", "reopen"]),
-        (&["take_charge", "resolve"], "take_charge", "resolved", &["comment", "reopen"]),
-        (&["close_not_in_scope"], "resolve", "closed_not_in_scope", &["comment", "reopen"]),
+        (
+            &[],
+            "resolve",
+            "new",
+            &["take_charge", "comment", "assign", "close_not_in_scope"],
+        ),
+        (
+            &[],
+            "reply",
+            "new",
+            &["take_charge", "comment", "assign", "close_not_in_scope"],
+        ),
+        (
+            &[],
+            "escalate",
+            "new",
+            &["take_charge", "comment", "assign", "close_not_in_scope"],
+        ),
+        (
+            &[],
+            "reopen",
+            "new",
+            &["take_charge", "comment", "assign", "close_not_in_scope"],
+        ),
+        (
+            &[],
+            "hold",
+            "new",
+            &["take_charge", "comment", "assign", "close_not_in_scope"],
+        ),
+        (
+            &["take_charge"],
+            "take_charge",
+            "open",
+            &[
+                "reply",
+                "comment",
+                "assign",
+                "escalate",
+                "hold",
+                "resolve",
+                "close_not_in_scope",
+            ],
+        ),
+        (
+            &["take_charge"],
+            "resume",
+            "open",
+            &[
+                "reply",
+                "comment",
+                "assign",
+                "escalate",
+                "hold",
+                "resolve",
+                "close_not_in_scope",
+            ],
+        ),
+        (
+            &["take_charge"],
+            "interruption_start",
+            "open",
+            &[
+                "reply",
+                "comment",
+                "assign",
+                "escalate",
+                "hold",
+                "resolve",
+                "close_not_in_scope",
+            ],
+        ),
+        (
+            &["take_charge", "hold"],
+            "hold",
+            "on_hold",
+            &[
+                "reply",
+                "comment",
+                "assign",
+                "resume",
+                "resolve",
+                "close_not_in_scope",
+            ],
+        ),
+        (
+            &["take_charge", "hold"],
+            "escalate",
+            "on_hold",
+            &[
+                "reply",
+                "comment",
+                "assign",
+                "resume",
+                "resolve",
+                "close_not_in_scope",
+            ],
+        ),
+        (
+            &["take_charge", "resolve"],
+            "resolve",
+            "resolved",
+            &["comment", "reopen"],
+        ),
+        (
+            &["take_charge", "resolve"],
+            "take_charge",
+            "resolved",
+            &["comment", "reopen"],
+        ),
+        (
+            &["close_not_in_scope"],
+            "resolve",
+            "closed_not_in_scope",
+            &["comment", "reopen"],
+        ),
     ];
     for (setup, refused, status, allowed) in cases {
-        let id = app.open_ticket(&agent, phone_report("refusals"))["id"].as_str().unwrap().to_owned();
+        let id = app.open_ticket(&agent, phone_report("refusals"))["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
         for step in *setup {
             app.event_ok(&agent, &id, complete_event(step));
         }
         let reply = app.event(&agent, &id, complete_event(refused));
         let problem = reply.problem(409);
-        assert_eq!(problem["current_status"], *status, "{refused} after {setup:?}");
+        assert_eq!(
+            problem["current_status"], *status,
+            "{refused} after {setup:?}"
+        );
         let named: Vec<&str> = problem["allowed_actions"]
             .as_array()
             .unwrap()
@@ -112,7 +271,9 @@ fn complete_event(action: &str) -> serde_json::Value {
     match action {
         "reply" => json!({"type": "reply", "channel": "email", "message": "risposta"}),
         "resolve" => json!({"type": "resolve", "resolution": "fatto"}),
-        "close_not_in_scope" => json!({"type": "close_not_in_scope", "reason": "non di competenza"}),
+        "close_not_in_scope" => {
+            json!({"type": "close_not_in_scope", "reason": "non di competenza"})
+        }
         "comment" | "notify_agency" | "notify_users" => json!({"type": action, "message": "nota"}),
         other => json!({"type": other}),
     }
@@ -139,15 +300,31 @@ fn at_in_the_future_or_before_the_latest_event_gives_422() {
         reply.problem(422);
         assert_eq!(reply.problem_fields(), ["at"], "{body}");
     }
-    app.event_ok(&agent, &id, json!({"type": "take_charge", "at": "2016-03-25T16:00:00Z"}));
-    let reply = app.event(&agent, &id, json!({"type": "comment", "message": "prima", "at": "2016-03-25T15:59:59Z"}));
+    app.event_ok(
+        &agent,
+        &id,
+        json!({"type": "take_charge", "at": "2016-03-25T16:00:00Z"}),
+    );
+    let reply = app.event(
+        &agent,
+        &id,
+        json!({"type": "comment", "message": "prima", "at": "2016-03-25T15:59:59Z"}),
+    );
     reply.problem(422);
     assert_eq!(reply.problem_fields(), ["at"]);
     // Within the 60 s of tolerated clock skew.
     let skewed = (chrono::Utc::now() + chrono::Duration::seconds(30)).to_rfc3339();
-    app.event_ok(&agent, &id, json!({"type": "comment", "message": "ora", "at": skewed}));
+    app.event_ok(
+        &agent,
+        &id,
+        json!({"type": "comment", "message": "ora", "at": skewed}),
+    );
 
-    let reply = app.post("/tickets", &agent, &json!({"subject": "x", "channel": "phone", "reported_at": future}));
+    let reply = app.post(
+        "/tickets",
+        &agent,
+        &json!({"subject": "x", "channel": "phone", "reported_at": future}),
+    );
     reply.problem(422);
     assert_eq!(reply.problem_fields(), ["reported_at"]);
 }
@@ -157,10 +334,14 @@ fn level_two_work_needs_a_level_two_agent() {
     let app = spawn_app();
     let (_, first) = app.add_user(Role::Agent, Some(Level::First), None);
     let (_, second) = app.add_user(Role::Agent, Some(Level::Second), None);
-    let id = app.open_ticket(&first, phone_report("escalate me"))["id"].as_str().unwrap().to_owned();
+    let id = app.open_ticket(&first, phone_report("escalate me"))["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     app.event_ok(&first, &id, json!({"type": "take_charge"}));
     app.event_ok(&first, &id, json!({"type": "escalate"}));
-    app.event(&first, &id, json!({"type": "take_charge"})).problem(403);
+    app.event(&first, &id, json!({"type": "take_charge"}))
+        .problem(403);
     app.event_ok(&second, &id, json!({"type": "take_charge"}));
 }
 
@@ -168,20 +349,45 @@ fn level_two_work_needs_a_level_two_agent() {
 fn stale_if_match_gives_412_and_current_if_match_succeeds() {
     let app = spawn_app();
     let (_, agent) = app.add_user(Role::Agent, Some(Level::First), None);
-    let id = app.open_ticket(&agent, phone_report("versions"))["id"].as_str().unwrap().to_owned();
+    let id = app.open_ticket(&agent, phone_report("versions"))["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let path = format!("/tickets/{id}/events");
     let take = json!({"type": "take_charge"}).to_string();
-    let ok = app.send("POST", &path, Some(&agent), &[("If-Match", "\"1\"")], Some(&take));
+    let ok = app.send(
+        "POST",
+        &path,
+        Some(&agent),
+        &[("If-Match", "\"1\"")],
+        Some(&take),
+    );
     assert_eq!(ok.status, 201, "{}", ok.body);
     assert_eq!(ok.header("etag"), Some("\"2\""));
     let comment = json!({"type": "comment", "message": "late"}).to_string();
-    let stale = app.send("POST", &path, Some(&agent), &[("If-Match", "\"1\"")], Some(&comment));
+    let stale = app.send(
+        "POST",
+        &path,
+        Some(&agent),
+        &[("If-Match", "\"1\"")],
+        Some(&comment),
+    );
     assert_eq!(stale.problem(412)["current_version"], 2);
-    let bad = app.send("POST", &path, Some(&agent), &[("If-Match", "yesterday")], Some(&comment));
+    let bad = app.send(
+        "POST",
+        &path,
+        Some(&agent),
+        &[("If-Match", "yesterday")],
+        Some(&comment),
+    );
     bad.problem(400);
     assert_eq!(bad.problem_fields(), ["If-Match"]);
     let history = app.get(&path, &agent).json();
-    assert_eq!(history["items"].as_array().unwrap().len(), 2, "refused writes leave no event");
+    assert_eq!(
+        history["items"].as_array().unwrap().len(),
+        2,
+        "refused writes leave no event"
+    );
 }
 
 #[test]
@@ -191,13 +397,31 @@ fn assign_names_an_agent_and_keeps_the_state() {
     let (other_id, _) = app.add_user(Role::Agent, Some(Level::First), None);
     let agency_id = app.add_agency("FI");
     let (agency_user_id, _) = app.add_user(Role::Agency, None, Some(&agency_id));
-    let id = app.open_ticket(&first, phone_report("assign"))["id"].as_str().unwrap().to_owned();
-    let after = app.event_ok(&first, &id, json!({"type": "assign", "assignee_id": other_id}));
-    assert_eq!((after["status"].as_str(), after["assignee_id"].as_str()), (Some("new"), Some(other_id.as_str())));
-    let reply = app.event(&first, &id, json!({"type": "assign", "assignee_id": agency_user_id}));
+    let id = app.open_ticket(&first, phone_report("assign"))["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let after = app.event_ok(
+        &first,
+        &id,
+        json!({"type": "assign", "assignee_id": other_id}),
+    );
+    assert_eq!(
+        (after["status"].as_str(), after["assignee_id"].as_str()),
+        (Some("new"), Some(other_id.as_str()))
+    );
+    let reply = app.event(
+        &first,
+        &id,
+        json!({"type": "assign", "assignee_id": agency_user_id}),
+    );
     reply.problem(422);
     assert_eq!(reply.problem_fields(), ["assignee_id"]);
-    let reply = app.event(&first, &id, json!({"type": "assign", "assignee_id": uuid::Uuid::new_v4()}));
+    let reply = app.event(
+        &first,
+        &id,
+        json!({"type": "assign", "assignee_id": uuid::Uuid::new_v4()}),
+    );
     reply.problem(422);
     assert_eq!(reply.problem_fields(), ["assignee_id"]);
 }

@@ -41,7 +41,14 @@ struct Tokens {
     second: String,
 }
 
-fn replay(app: &TestApp, tokens: &Tokens, index: usize, status: &str, level: u8, agency: Option<&str>) {
+fn replay(
+    app: &TestApp,
+    tokens: &Tokens,
+    index: usize,
+    status: &str,
+    level: u8,
+    agency: Option<&str>,
+) {
     // Spread over 2016 in Rome; the first ticket at the year's first instant (23:00Z).
     let reported_at = chrono::DateTime::parse_from_rfc3339("2015-12-31T23:00:00Z").unwrap()
         + chrono::Duration::seconds((index as i64) * 6_500);
@@ -50,10 +57,17 @@ fn replay(app: &TestApp, tokens: &Tokens, index: usize, status: &str, level: u8,
     if let Some(agency) = agency {
         report["agency_id"] = json!(agency);
     }
-    let id = app.open_ticket(&tokens.first, report)["id"].as_str().unwrap().to_owned();
+    let id = app.open_ticket(&tokens.first, report)["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let mut at_level_two = false;
     for event in path_to(status, level) {
-        let token = if at_level_two { &tokens.second } else { &tokens.first };
+        let token = if at_level_two {
+            &tokens.second
+        } else {
+            &tokens.first
+        };
         at_level_two |= event["type"] == "escalate";
         app.event_ok(token, &id, event);
     }
@@ -74,11 +88,12 @@ fn replaying_2016_gives_the_reported_table_as_json_and_csv() {
     }
     assert_eq!(plan.len(), 4788);
     // Every tenth ticket is Firenze's.
-    let is_firenze = |index: usize| index % 10 == 0;
+    let is_firenze = |index: usize| index.is_multiple_of(10);
     let plan = Arc::new(plan);
     let workers: Vec<_> = (0..8)
         .map(|worker| {
-            let (app, tokens, plan, firenze) = (app.clone(), tokens.clone(), plan.clone(), firenze.clone());
+            let (app, tokens, plan, firenze) =
+                (app.clone(), tokens.clone(), plan.clone(), firenze.clone());
             std::thread::spawn(move || {
                 for index in (worker..plan.len()).step_by(8) {
                     let (status, level) = plan[index];
@@ -93,10 +108,18 @@ fn replaying_2016_gives_the_reported_table_as_json_and_csv() {
     }
     // Just outside 2016 in Rome: must not count.
     for at in ["2015-12-31T22:59:59Z", "2016-12-31T23:00:00Z"] {
-        app.open_ticket(&tokens.first, json!({"subject": "fuori periodo", "channel": "phone", "reported_at": at}));
+        app.open_ticket(
+            &tokens.first,
+            json!({"subject": "fuori periodo", "channel": "phone", "reported_at": at}),
+        );
     }
 
-    let summary = app.get("/reports/status-by-level?from=2016-01-01&to=2017-01-01", &app.admin).json();
+    let summary = app
+        .get(
+            "/reports/status-by-level?from=2016-01-01&to=2017-01-01",
+            &app.admin,
+        )
+        .json();
     assert_eq!(
         summary,
         json!({
@@ -130,7 +153,11 @@ fn replaying_2016_gives_the_reported_table_as_json_and_csv() {
         &[("Accept", "text/plain")],
         None,
     );
-    assert!(text.body.contains("risolto") && text.body.contains("4788"), "{}", text.body);
+    assert!(
+        text.body.contains("risolto") && text.body.contains("4788"),
+        "{}",
+        text.body
+    );
 
     // The agency's own summary counts its tenth of the plan.
     let mut expected_firenze = 0;
@@ -139,14 +166,25 @@ fn replaying_2016_gives_the_reported_table_as_json_and_csv() {
             expected_firenze += 1;
         }
     }
-    let own = app.get("/reports/status-by-level?from=2016-01-01&to=2017-01-01", &firenze_user).json();
+    let own = app
+        .get(
+            "/reports/status-by-level?from=2016-01-01&to=2017-01-01",
+            &firenze_user,
+        )
+        .json();
     assert_eq!(own["totals"]["total"], expected_firenze);
     let by_filter = app
-        .get(&format!("/reports/status-by-level?from=2016-01-01&to=2017-01-01&agency_id={firenze}"), &app.admin)
+        .get(
+            &format!("/reports/status-by-level?from=2016-01-01&to=2017-01-01&agency_id={firenze}"),
+            &app.admin,
+        )
         .json();
     assert_eq!(own, by_filter);
     let instants = app
-        .get("/reports/status-by-level?from=2015-12-31T23:00:00Z&to=2016-12-31T23:00:00Z", &app.admin)
+        .get(
+            "/reports/status-by-level?from=2015-12-31T23:00:00Z&to=2016-12-31T23:00:00Z",
+            &app.admin,
+        )
         .json();
     assert_eq!(instants, summary, "a date means local midnight in Rome");
 }
@@ -155,11 +193,24 @@ fn replaying_2016_gives_the_reported_table_as_json_and_csv() {
 fn on_hold_appears_only_when_used() {
     let app = spawn_app();
     let (_, agent) = app.add_user(Role::Agent, Some(Level::First), None);
-    let id = app.open_ticket(&agent, json!({"subject": "attesa", "channel": "email"}))["id"].as_str().unwrap().to_owned();
+    let id = app.open_ticket(&agent, json!({"subject": "attesa", "channel": "email"}))["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let before = app.get("/reports/status-by-level", &app.admin).json();
-    assert_eq!(before["rows"], json!([{"status": "new", "level_1": 1, "level_2": 0, "total": 1}]));
+    assert_eq!(
+        before["rows"],
+        json!([{"status": "new", "level_1": 1, "level_2": 0, "total": 1}])
+    );
     app.event_ok(&agent, &id, json!({"type": "take_charge"}));
-    app.event_ok(&agent, &id, json!({"type": "hold", "reason": "aspettiamo il cittadino"}));
+    app.event_ok(
+        &agent,
+        &id,
+        json!({"type": "hold", "reason": "aspettiamo il cittadino"}),
+    );
     let after = app.get("/reports/status-by-level", &app.admin).json();
-    assert_eq!(after["rows"], json!([{"status": "on_hold", "level_1": 1, "level_2": 0, "total": 1}]));
+    assert_eq!(
+        after["rows"],
+        json!([{"status": "on_hold", "level_1": 1, "level_2": 0, "total": 1}])
+    );
 }

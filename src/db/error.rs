@@ -28,7 +28,10 @@ pub enum StoreError {
 }
 
 /// Parses a stored value, reporting a row the code cannot understand as corrupt data.
-pub(crate) fn parse_stored<T: std::str::FromStr>(column: &str, text: &str) -> Result<T, StoreError> {
+pub(crate) fn parse_stored<T: std::str::FromStr>(
+    column: &str,
+    text: &str,
+) -> Result<T, StoreError> {
     text.parse()
         .map_err(|_| StoreError::Corrupt(format!("{column} = {text:?}")))
 }

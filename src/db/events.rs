@@ -3,8 +3,8 @@
 use super::error::parse_stored;
 use super::schema::ticket_events;
 use super::{DbConnection, StoreError, from_db_time, to_db_time};
-use crate::domain::ticket::TicketEvent;
 use crate::domain::Level;
+use crate::domain::ticket::TicketEvent;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 

@@ -5,11 +5,11 @@
 pub mod agencies;
 mod error;
 pub mod events;
+pub mod schema;
 pub mod summary;
 pub mod tickets;
-pub mod users;
-pub mod schema;
 mod time;
+pub mod users;
 
 pub use error::StoreError;
 pub use time::{from_db_time, to_db_time, truncate_to_micros};
@@ -52,7 +52,10 @@ impl DatabaseUrl {
             .strip_prefix("sqlite://")
             .or_else(|| url.strip_prefix("sqlite:"))
         {
-            anyhow::ensure!(!path.is_empty(), "DATABASE_URL `sqlite://` needs a file path");
+            anyhow::ensure!(
+                !path.is_empty(),
+                "DATABASE_URL `sqlite://` needs a file path"
+            );
             Ok(DatabaseUrl::Sqlite(path.to_owned()))
         } else {
             anyhow::bail!("DATABASE_URL must start with sqlite:// or postgres://")
@@ -128,6 +131,20 @@ pub fn connect_pool(
         .test_on_check_out(false)
         .build(manager)?;
     Ok(pool)
+}
+
+/// A pool that opens connections only when asked, so it can exist while the database is
+/// away (for `/status` to report 503 rather than the process failing to start).
+pub fn connect_pool_lazily(database_url: &str, size: u32) -> anyhow::Result<Pool> {
+    let manager = ConnectionManager {
+        url: DatabaseUrl::parse(database_url)?,
+        sqlite_synchronous: "FULL",
+    };
+    Ok(r2d2::Pool::builder()
+        .max_size(size)
+        .min_idle(Some(0))
+        .connection_timeout(Duration::from_secs(2))
+        .build_unchecked(manager))
 }
 
 /// Applies pending migrations of the connection's backend; returns how many ran.

@@ -10,9 +10,9 @@ use super::{
     DbConnection, StoreError, from_db_time, is_unique_violation, to_db_time, truncate_to_micros,
     write_transaction,
 };
+use crate::domain::lifecycle::decide;
 use crate::domain::numbering::{format_ticket_number, numbering_year};
 use crate::domain::ticket::{NewTicket, Requester, Ticket, TicketEvent};
-use crate::domain::lifecycle::decide;
 use crate::domain::{Action, EventCommand, Invalid, Level, Principal};
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
@@ -50,7 +50,9 @@ impl TryFrom<TicketRow> for Ticket {
     type Error = StoreError;
     fn try_from(row: TicketRow) -> Result<Ticket, StoreError> {
         let optional_id = |column: &str, value: Option<String>| {
-            value.map(|id| parse_stored::<Uuid>(column, &id)).transpose()
+            value
+                .map(|id| parse_stored::<Uuid>(column, &id))
+                .transpose()
         };
         Ok(Ticket {
             id: parse_stored("tickets.id", &row.id)?,
@@ -128,7 +130,9 @@ pub fn create_ticket(
     now: DateTime<Utc>,
 ) -> Result<Created, StoreError> {
     let attempt = |conn: &mut DbConnection| {
-        write_transaction(conn, |conn| insert_new_ticket(conn, new, actor, idempotency, now))
+        write_transaction(conn, |conn| {
+            insert_new_ticket(conn, new, actor, idempotency, now)
+        })
     };
     match attempt(conn) {
         // A concurrent request with the same key committed first: answer with its ticket.
@@ -155,18 +159,21 @@ fn insert_new_ticket(
             if request_hash != idempotency.request_hash {
                 return Err(StoreError::IdempotencyMismatch);
             }
-            let ticket = find_ticket(conn, parse_stored("idempotency_keys.ticket_id", &ticket_id)?)?
-                .ok_or(StoreError::NotFound("ticket"))?;
+            let ticket = find_ticket(
+                conn,
+                parse_stored("idempotency_keys.ticket_id", &ticket_id)?,
+            )?
+            .ok_or(StoreError::NotFound("ticket"))?;
             return Ok(Created {
                 ticket,
                 replayed: true,
             });
         }
     }
-    if let Some(agency_id) = new.agency_id {
-        if find_agency(conn, agency_id)?.is_none() {
-            return Err(Invalid::one("agency_id", "is not a known agency").into());
-        }
+    if let Some(agency_id) = new.agency_id
+        && find_agency(conn, agency_id)?.is_none()
+    {
+        return Err(Invalid::one("agency_id", "is not a known agency").into());
     }
 
     let reported_at = truncate_to_micros(new.reported_at.unwrap_or(now));
@@ -253,9 +260,9 @@ fn next_number(conn: &mut DbConnection, year: i32) -> Result<i64, StoreError> {
     });
     match first {
         Ok(_) => Ok(1),
-        Err(e) if is_unique_violation(&e) => {
-            bump(conn)?.ok_or(StoreError::Corrupt(format!("ticket counter of {year} vanished")))
-        }
+        Err(e) if is_unique_violation(&e) => bump(conn)?.ok_or(StoreError::Corrupt(format!(
+            "ticket counter of {year} vanished"
+        ))),
         Err(e) => Err(e.into()),
     }
 }

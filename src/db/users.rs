@@ -70,7 +70,9 @@ pub fn insert_user(
         token_hash: new.token_hash,
         created_at: to_db_time(now),
     };
-    diesel::insert_into(users::table).values(&row).execute(conn)?;
+    diesel::insert_into(users::table)
+        .values(&row)
+        .execute(conn)?;
     row.try_into()
 }
 

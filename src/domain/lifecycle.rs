@@ -202,7 +202,9 @@ fn check_fields(command: &EventCommand, assignee: Option<&Principal>) -> Result<
         Action::CloseNotInScope => {
             checker.required_text("reason", command.reason.as_deref(), MAX_EVENT_TEXT)
         }
-        Action::Assign if command.assignee_id.is_none() => checker.add("assignee_id", "is required"),
+        Action::Assign if command.assignee_id.is_none() => {
+            checker.add("assignee_id", "is required")
+        }
         _ => {}
     }
     if command.assignee_id.is_some() && assignee.is_none() {
@@ -210,7 +212,10 @@ fn check_fields(command: &EventCommand, assignee: Option<&Principal>) -> Result<
     }
     if let Some(user) = assignee {
         if !matches!(action, Action::Assign | Action::TakeCharge) {
-            checker.add("assignee_id", "is only accepted with `assign` and `take_charge`");
+            checker.add(
+                "assignee_id",
+                "is only accepted with `assign` and `take_charge`",
+            );
         } else if !user.can_work_tickets() {
             checker.add("assignee_id", "must be an agent, supervisor or admin");
         }

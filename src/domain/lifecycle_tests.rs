@@ -64,7 +64,10 @@ fn escalated_ticket_is_new_again_at_level_two_without_assignee() {
         at(NOW),
     )
     .unwrap();
-    assert_eq!((next.status, next.level, next.assignee_id), (Status::New, Level::Second, None));
+    assert_eq!(
+        (next.status, next.level, next.assignee_id),
+        (Status::New, Level::Second, None)
+    );
 }
 
 #[test]
@@ -103,23 +106,53 @@ fn refused_transition_names_state_and_allowed_actions() {
 #[test]
 fn allowed_actions_follow_the_spec_table() {
     let cases = [
-        (Status::New, Level::First, vec!["take_charge", "comment", "assign", "close_not_in_scope"]),
+        (
+            Status::New,
+            Level::First,
+            vec!["take_charge", "comment", "assign", "close_not_in_scope"],
+        ),
         (
             Status::Open,
             Level::First,
-            vec!["reply", "comment", "assign", "escalate", "hold", "resolve", "close_not_in_scope"],
+            vec![
+                "reply",
+                "comment",
+                "assign",
+                "escalate",
+                "hold",
+                "resolve",
+                "close_not_in_scope",
+            ],
         ),
         (
             Status::Open,
             Level::Second,
-            vec!["reply", "comment", "assign", "hold", "resolve", "close_not_in_scope"],
+            vec![
+                "reply",
+                "comment",
+                "assign",
+                "hold",
+                "resolve",
+                "close_not_in_scope",
+            ],
         ),
         (
             Status::OnHold,
             Level::First,
-            vec!["reply", "comment", "assign", "resume", "resolve", "close_not_in_scope"],
+            vec![
+                "reply",
+                "comment",
+                "assign",
+                "resume",
+                "resolve",
+                "close_not_in_scope",
+            ],
         ),
-        (Status::ClosedNotInScope, Level::First, vec!["comment", "reopen"]),
+        (
+            Status::ClosedNotInScope,
+            Level::First,
+            vec!["comment", "reopen"],
+        ),
     ];
     for (status, level, expected) in cases {
         let names: Vec<_> = allowed_actions(&state(status, level))

@@ -80,7 +80,10 @@ pub struct AgencyList {
 
 fn check_contacts(checker: &mut Checker, contacts: &[String]) {
     if contacts.len() > MAX_CONTACTS {
-        checker.add("contacts", format!("must list at most {MAX_CONTACTS} addresses"));
+        checker.add(
+            "contacts",
+            format!("must list at most {MAX_CONTACTS} addresses"),
+        );
     }
     for (i, contact) in contacts.iter().enumerate() {
         checker.email(&format!("contacts[{i}]"), contact);
@@ -151,7 +154,7 @@ pub async fn list_agencies(
 ///
 /// One agency with its contacts.
 #[utoipa::path(
-    get, path = "/agencies/{id}", tag = "agencies", operation_id = "get_agency",
+    get, path = "/agencies/{id}", tag = "agencies", operation_id = "read_agency",
     params(("id" = Uuid, Path, description = "The agency's id.")),
     responses((status = 200, description = "The agency.", body = AgencyResponse,
         headers(("ETag" = String, description = "The agency's version.")))),

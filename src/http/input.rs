@@ -59,7 +59,11 @@ fn field_error(path: String, message: String) -> ApiError {
     let quoted = message.split('`').nth(1).map(str::to_owned);
     let field = if message.starts_with("missing field") {
         let name = quoted.unwrap_or_default();
-        if path == "." { name } else { format!("{path}.{name}") }
+        if path == "." {
+            name
+        } else {
+            format!("{path}.{name}")
+        }
     } else if path == "." {
         "body".to_owned()
     } else {
@@ -88,12 +92,37 @@ pub fn if_match_version(request: &HttpRequest) -> Result<Option<i64>, ApiError> 
     text.trim_matches('"')
         .parse::<i64>()
         .map(Some)
-        .map_err(|_| ApiError::malformed("If-Match", "must be an ETag this API returned, like \"3\""))
+        .map_err(|_| {
+            ApiError::malformed("If-Match", "must be an ETag this API returned, like \"3\"")
+        })
 }
 
 /// The `ETag` for a resource at `version`.
 pub fn etag(version: i64) -> String {
     format!("\"{version}\"")
+}
+
+/// An RFC 3339 instant, or a date meaning local midnight in Europe/Rome (SPEC §6).
+pub fn parse_instant_or_date(
+    field: &str,
+    text: &str,
+) -> Result<chrono::DateTime<chrono::Utc>, ApiError> {
+    use chrono::{NaiveDate, TimeZone};
+    if let Ok(instant) = chrono::DateTime::parse_from_rfc3339(text) {
+        return Ok(instant.with_timezone(&chrono::Utc));
+    }
+    let date = NaiveDate::parse_from_str(text, "%Y-%m-%d").map_err(|_| {
+        ApiError::malformed(
+            field,
+            "must be an RFC 3339 instant (2016-01-01T00:00:00Z) or a date (2016-01-01)",
+        )
+    })?;
+    // Midnight exists in Rome on every date (the clocks change at 02:00/03:00).
+    chrono_tz::Europe::Rome
+        .from_local_datetime(&date.and_hms_opt(0, 0, 0).expect("midnight is valid"))
+        .earliest()
+        .map(|local| local.with_timezone(&chrono::Utc))
+        .ok_or_else(|| ApiError::malformed(field, "has no local midnight"))
 }
 
 #[cfg(test)]
@@ -126,32 +155,12 @@ mod tests {
         assert_eq!(field_of(r#"{}"#), "name");
         assert_eq!(field_of(r#"{"name": 5}"#), "name");
         assert_eq!(field_of(r#"{"name": "a", "nmae": "b"}"#), "nmae");
-        assert_eq!(field_of(r#"{"name": "a", "inner": {"count": "x"}}"#), "inner.count");
+        assert_eq!(
+            field_of(r#"{"name": "a", "inner": {"count": "x"}}"#),
+            "inner.count"
+        );
         assert_eq!(field_of(r#"{"name": "a", "inner": {}}"#), "inner.count");
         assert_eq!(field_of(r#"[1]"#), "body");
         assert_eq!(field_of(r#"{"name": "a"} trailing"#), "body");
     }
-}
-
-/// An RFC 3339 instant, or a date meaning local midnight in Europe/Rome (SPEC §6).
-pub fn parse_instant_or_date(
-    field: &str,
-    text: &str,
-) -> Result<chrono::DateTime<chrono::Utc>, ApiError> {
-    use chrono::{NaiveDate, TimeZone};
-    if let Ok(instant) = chrono::DateTime::parse_from_rfc3339(text) {
-        return Ok(instant.with_timezone(&chrono::Utc));
-    }
-    let date = NaiveDate::parse_from_str(text, "%Y-%m-%d").map_err(|_| {
-        ApiError::malformed(
-            field,
-            "must be an RFC 3339 instant (2016-01-01T00:00:00Z) or a date (2016-01-01)",
-        )
-    })?;
-    // Midnight exists in Rome on every date (the clocks change at 02:00/03:00).
-    chrono_tz::Europe::Rome
-        .from_local_datetime(&date.and_hms_opt(0, 0, 0).expect("midnight is valid"))
-        .earliest()
-        .map(|local| local.with_timezone(&chrono::Utc))
-        .ok_or_else(|| ApiError::malformed(field, "has no local midnight"))
 }

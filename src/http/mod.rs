@@ -152,19 +152,23 @@ fn spawn_limiter_cleanup(limiter: web::Data<ratelimit::Limiter>) {
     });
 }
 
-/// Echoes the request id that tracing gave the request, so a caller can quote it.
+/// Echoes the request id that tracing gave the request, so a caller can quote it, and keeps
+/// caches from storing answers meant for one caller.
 async fn add_request_id_header(
     request: actix_web::dev::ServiceRequest,
     next: actix_web::middleware::Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
     let request_id = request.extensions().get::<RequestId>().copied();
     let mut response = next.call(request).await?;
-    if let Some(id) = request_id {
-        if let Ok(value) = HeaderValue::from_str(&id.to_string()) {
-            response
-                .headers_mut()
-                .insert(HeaderName::from_static("x-request-id"), value);
-        }
+    if !response.headers().contains_key(header::CACHE_CONTROL) {
+        response
+            .headers_mut()
+            .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    if let Some(value) = request_id.and_then(|id| HeaderValue::from_str(&id.to_string()).ok()) {
+        response
+            .headers_mut()
+            .insert(HeaderName::from_static("x-request-id"), value);
     }
     Ok(response)
 }
@@ -178,7 +182,9 @@ fn problem_for_plain_errors<B>(
         .get(header::CONTENT_TYPE)
         .is_some_and(|v| v.as_bytes().starts_with(PROBLEM_JSON.as_bytes()));
     if is_problem {
-        return Ok(ErrorHandlerResponse::Response(response.map_into_left_body()));
+        return Ok(ErrorHandlerResponse::Response(
+            response.map_into_left_body(),
+        ));
     }
     let status = response.status();
     let kept_headers: Vec<_> = response

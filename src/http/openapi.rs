@@ -58,10 +58,10 @@ pub struct ApiDoc;
 pub fn openapi_json() -> &'static str {
     static DOCUMENT: OnceLock<String> = OnceLock::new();
     DOCUMENT.get_or_init(|| {
-        ApiDoc::openapi()
-            .to_pretty_json()
-            .expect("the document serializes")
-            + "\n"
+        // Through `Value`, whose maps are sorted: utoipa keeps extensions in a HashMap, and
+        // the committed file must not change from one run to the next.
+        let document = serde_json::to_value(ApiDoc::openapi()).expect("the document serializes");
+        serde_json::to_string_pretty(&document).expect("JSON serializes") + "\n"
     })
 }
 
@@ -79,15 +79,55 @@ struct Conventions;
 
 /// The shared error responses: (status, component name, description, applies to bodies only).
 const ERRORS: &[(&str, &str, &str, bool)] = &[
-    ("400", "Malformed", "The request is malformed; `errors` names the fields.", false),
+    (
+        "400",
+        "Malformed",
+        "The request is malformed; `errors` names the fields.",
+        false,
+    ),
     ("401", "Unauthorized", "No valid bearer token.", false),
-    ("403", "Forbidden", "The caller's role may not do this.", false),
-    ("404", "NotFound", "No such resource (or not visible to the caller).", false),
-    ("413", "PayloadTooLarge", "The request body is too large.", true),
-    ("422", "InvalidInput", "A field is invalid; `errors` names the fields.", true),
-    ("429", "TooManyRequests", "Rate limit exceeded; retry after `Retry-After` seconds.", false),
-    ("500", "InternalError", "An unexpected error; the server log has the details.", false),
-    ("503", "Unavailable", "The database is not answering; retry later.", false),
+    (
+        "403",
+        "Forbidden",
+        "The caller's role may not do this.",
+        false,
+    ),
+    (
+        "404",
+        "NotFound",
+        "No such resource (or not visible to the caller).",
+        false,
+    ),
+    (
+        "413",
+        "PayloadTooLarge",
+        "The request body is too large.",
+        true,
+    ),
+    (
+        "422",
+        "InvalidInput",
+        "A field is invalid; `errors` names the fields.",
+        true,
+    ),
+    (
+        "429",
+        "TooManyRequests",
+        "Rate limit exceeded; retry after `Retry-After` seconds.",
+        false,
+    ),
+    (
+        "500",
+        "InternalError",
+        "An unexpected error; the server log has the details.",
+        false,
+    ),
+    (
+        "503",
+        "Unavailable",
+        "The database is not answering; retry later.",
+        false,
+    ),
 ];
 
 impl Modify for Conventions {
@@ -95,7 +135,10 @@ impl Modify for Conventions {
         api.info.version = "1.0.0".into();
         api.info.extensions = Some(
             ExtensionsBuilder::new()
-                .add("x-summary", json!("Helpdesk tickets and SLA clocks for a PA service centre"))
+                .add(
+                    "x-summary",
+                    json!("Helpdesk tickets and SLA clocks for a PA service centre"),
+                )
                 .add("x-api-id", json!("a6f0c9e2-5d0b-4e1f-9b7a-2c4d8e6f1a30"))
                 .build(),
         );
@@ -109,7 +152,11 @@ impl Modify for Conventions {
                     .url("http://127.0.0.1:8080/api/v1")
                     .description(Some("A local `helpdesk serve`"))
                     .build();
-                local.extensions = Some(ExtensionsBuilder::new().add("x-sandbox", json!(true)).build());
+                local.extensions = Some(
+                    ExtensionsBuilder::new()
+                        .add("x-sandbox", json!(true))
+                        .build(),
+                );
                 local
             },
         ]);
@@ -149,9 +196,22 @@ impl Modify for Conventions {
 }
 
 fn complete_operation(operation: &mut Operation, has_body: bool, is_status: bool) {
-    for response in operation.responses.responses.values_mut() {
+    for (code, response) in operation.responses.responses.iter_mut() {
         if let RefOr::T(response) = response {
             add_rate_limit_headers(response);
+            if code.starts_with('2') {
+                response
+                    .headers
+                    .entry("Cache-Control".into())
+                    .or_insert_with(|| {
+                        HeaderBuilder::new()
+                            .schema(ObjectBuilder::new().schema_type(Type::String))
+                            .description(Some(
+                                "`no-store`: responses carry data for the caller only.",
+                            ))
+                            .build()
+                    });
+            }
         }
     }
     for &(code, name, _, body_only) in ERRORS {
@@ -183,9 +243,15 @@ fn integer_header(description: &str) -> Header {
 
 fn add_rate_limit_headers(response: &mut Response) {
     let headers = [
-        ("X-RateLimit-Limit", "Requests the caller may make in a burst."),
+        (
+            "X-RateLimit-Limit",
+            "Requests the caller may make in a burst.",
+        ),
         ("X-RateLimit-Remaining", "Requests left before the limit."),
-        ("X-RateLimit-Reset", "Seconds until the full budget is back."),
+        (
+            "X-RateLimit-Reset",
+            "Seconds until the full budget is back.",
+        ),
     ];
     for (name, description) in headers {
         response

@@ -101,10 +101,7 @@ impl ApiError {
         let status = self.status_code();
         let mut problem = Problem {
             problem_type: format!("urn:helpdesk:problem:{}", self.code()),
-            title: status
-                .canonical_reason()
-                .unwrap_or("Error")
-                .to_owned(),
+            title: status.canonical_reason().unwrap_or("Error").to_owned(),
             status: status.as_u16(),
             detail: self.to_string(),
             errors: Vec::new(),

@@ -102,7 +102,7 @@ fn negotiate(request: &HttpRequest) -> Format {
 /// totals, as in the centre's annual report. JSON by default; `Accept: text/csv` gives CSV
 /// and `Accept: text/plain` a table for people. An agency gets its own tickets only.
 #[utoipa::path(
-    get, path = "/reports/status-by-level", tag = "reports", operation_id = "get_status_by_level",
+    get, path = "/reports/status-by-level", tag = "reports", operation_id = "status_by_level_report",
     params(ReportQuery),
     responses((status = 200, description = "The summary.", content(
         (StatusByLevel = "application/json"),

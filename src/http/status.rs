@@ -10,7 +10,7 @@ use diesel::connection::SimpleConnection;
 /// 200 when the service and its database answer; 503 with a problem document when the
 /// database does not. Needs no token.
 #[utoipa::path(
-    get, path = "/status", tag = "status", operation_id = "get_status",
+    get, path = "/status", tag = "status", operation_id = "service_status",
     responses((status = 200, description = "The service is up.", body = Problem, content_type = "application/problem+json")),
     security(())
 )]

@@ -153,16 +153,19 @@ pub async fn create_user(
     let now = state.now();
     let user = state
         .run(move |conn| {
-            if let Some(agency_id) = agency_id {
-                if db::agencies::find_agency(conn, agency_id)?.is_none() {
-                    return Err(Invalid::one("agency_id", "is not a known agency").into());
-                }
+            if let Some(agency_id) = agency_id
+                && db::agencies::find_agency(conn, agency_id)?.is_none()
+            {
+                return Err(Invalid::one("agency_id", "is not a known agency").into());
             }
             db::users::insert_user(conn, new, now)
         })
         .await?;
     Ok(HttpResponse::Created()
-        .insert_header((header::LOCATION, format!("/api/v1/users/{}", user.principal.user_id)))
+        .insert_header((
+            header::LOCATION,
+            format!("/api/v1/users/{}", user.principal.user_id),
+        ))
         .json(CreatedUserResponse {
             user: UserResponse::from(&user),
             token,
@@ -192,7 +195,7 @@ pub async fn list_users(
 ///
 /// One user: any user for an admin, otherwise only yourself.
 #[utoipa::path(
-    get, path = "/users/{id}", tag = "users", operation_id = "get_user",
+    get, path = "/users/{id}", tag = "users", operation_id = "read_user",
     params(("id" = Uuid, Path, description = "The user's id.")),
     responses((status = 200, description = "The user.", body = UserResponse)),
     security(("bearer" = []))

@@ -2,7 +2,10 @@
 //! a fresh PostgreSQL database when `HELPDESK_TEST_DATABASE` is a `postgres://` URL (the
 //! database to connect to for creating and dropping the per-test ones).
 
-#![allow(dead_code, reason = "each test binary uses a different part of the helpers")]
+#![allow(
+    dead_code,
+    reason = "each test binary uses a different part of the helpers"
+)]
 
 use diesel::{Connection, PgConnection, RunQueryDsl};
 use helpdesk::config::Settings;
@@ -21,11 +24,11 @@ enum TestDatabase {
 
 impl Drop for TestDatabase {
     fn drop(&mut self) {
-        if let TestDatabase::Postgres { admin_url, name } = self {
-            if let Ok(mut conn) = PgConnection::establish(admin_url) {
-                let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-                    .execute(&mut conn);
-            }
+        if let TestDatabase::Postgres { admin_url, name } = self
+            && let Ok(mut conn) = PgConnection::establish(admin_url)
+        {
+            let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                .execute(&mut conn);
         }
     }
 }
@@ -47,7 +50,9 @@ fn fresh_database() -> (TestDatabase, String) {
             diesel::sql_query(format!("CREATE DATABASE {name}"))
                 .execute(&mut conn)
                 .expect("create the test database");
-            let (base, _) = admin_url.rsplit_once('/').expect("URL with a database name");
+            let (base, _) = admin_url
+                .rsplit_once('/')
+                .expect("URL with a database name");
             let url = format!("{base}/{name}");
             (TestDatabase::Postgres { admin_url, name }, url)
         }
@@ -105,8 +110,9 @@ pub fn spawn_app_with(mut settings: Settings) -> TestApp {
     let (sender, receiver) = mpsc::channel();
     std::thread::spawn(move || {
         actix_web::rt::System::new().block_on(async move {
-            let server = helpdesk::app::start(settings, pool, helpdesk::app::system_clock(), listener)
-                .expect("start the server");
+            let server =
+                helpdesk::app::start(settings, pool, helpdesk::app::system_clock(), listener)
+                    .expect("start the server");
             sender.send(server.handle()).unwrap();
             server.await
         })
@@ -131,12 +137,13 @@ pub struct Reply {
 
 impl Reply {
     pub fn json(&self) -> Value {
-        serde_json::from_str(&self.body)
-            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.body))
+        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.body))
     }
 
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.get(&name.to_ascii_lowercase()).map(String::as_str)
+        self.headers
+            .get(&name.to_ascii_lowercase())
+            .map(String::as_str)
     }
 
     /// Asserts a problem+json with `status` and returns the problem.
@@ -232,7 +239,12 @@ impl TestApp {
     }
 
     /// Creates a user through the API and returns (id, token).
-    pub fn add_user(&self, role: Role, level: Option<Level>, agency_id: Option<&str>) -> (String, String) {
+    pub fn add_user(
+        &self,
+        role: Role,
+        level: Option<Level>,
+        agency_id: Option<&str>,
+    ) -> (String, String) {
         let mut body = json!({"name": format!("{role} user"), "role": role.as_str()});
         if let Some(level) = level {
             body["level"] = json!(level.number());

@@ -100,7 +100,10 @@ pub async fn list_tickets(
             .transpose()?,
     };
     if caller.0.role == Role::Agency {
-        if filter.agency_id.is_some_and(|id| Some(id) != caller.0.agency_id) {
+        if filter
+            .agency_id
+            .is_some_and(|id| Some(id) != caller.0.agency_id)
+        {
             return Err(ApiError::Forbidden(
                 "an agency may list only its own tickets".into(),
             ));
@@ -113,7 +116,9 @@ pub async fn list_tickets(
         .map(|cursor| decode_cursor(cursor, order))
         .transpose()?;
     let tickets = state
-        .run(move |conn| db::tickets::list_tickets(conn, &filter, order, after, i64::from(limit) + 1))
+        .run(move |conn| {
+            db::tickets::list_tickets(conn, &filter, order, after, i64::from(limit) + 1)
+        })
         .await?;
     let more = tickets.len() > limit as usize;
     let page = &tickets[..tickets.len().min(limit as usize)];

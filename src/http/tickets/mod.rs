@@ -72,7 +72,10 @@ fn idempotency_key(
         .map(str::trim)
         .filter(|key| !key.is_empty() && key.len() <= MAX_IDEMPOTENCY_KEY)
         .ok_or_else(|| {
-            ApiError::malformed("Idempotency-Key", "must be 1 to 200 visible ASCII characters")
+            ApiError::malformed(
+                "Idempotency-Key",
+                "must be 1 to 200 visible ASCII characters",
+            )
         })?;
     let canonical = serde_json::to_vec(new).expect("requests serialize");
     let request_hash = Sha256::digest(&canonical)
@@ -90,7 +93,7 @@ fn idempotency_key(
 /// The ticket with its current state, level, assignee and the actions allowed now.
 /// An agency reads only its own agency's tickets (others answer 404).
 #[utoipa::path(
-    get, path = "/tickets/{id}", tag = "tickets", operation_id = "get_ticket",
+    get, path = "/tickets/{id}", tag = "tickets", operation_id = "read_ticket",
     params(("id" = uuid::Uuid, Path, description = "The ticket's id.")),
     responses((status = 200, description = "The ticket.", body = TicketResponse,
         headers(("ETag" = String, description = "The ticket's version.")))),
@@ -198,10 +201,7 @@ fn ticket_location(ticket: &Ticket) -> String {
     format!("/api/v1/tickets/{}", ticket.id)
 }
 
-fn ticket_response(
-    mut builder: actix_web::HttpResponseBuilder,
-    ticket: &Ticket,
-) -> HttpResponse {
+fn ticket_response(mut builder: actix_web::HttpResponseBuilder, ticket: &Ticket) -> HttpResponse {
     builder
         .insert_header((header::ETAG, etag(ticket.version)))
         .json(TicketResponse::from(ticket))

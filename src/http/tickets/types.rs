@@ -17,7 +17,11 @@ pub const MAX_DESCRIPTION: usize = 20_000;
 #[serde(deny_unknown_fields)]
 pub struct CreateTicketRequest {
     /// One line saying what is wrong.
-    #[schema(required = true, max_length = 200, example = "Il portale pagamenti non risponde")]
+    #[schema(
+        required = true,
+        max_length = 200,
+        example = "Il portale pagamenti non risponde"
+    )]
     pub subject: Option<String>,
     #[schema(max_length = 20000)]
     pub description: Option<String>,
@@ -39,7 +43,10 @@ impl CreateTicketRequest {
         checker.required_text("subject", self.subject.as_deref(), MAX_SUBJECT);
         checker.optional_text("description", self.description.as_deref(), MAX_DESCRIPTION);
         if self.channel.is_none() {
-            checker.add("channel", "is required (phone, email, portal or monitoring)");
+            checker.add(
+                "channel",
+                "is required (phone, email, portal or monitoring)",
+            );
         }
         if self.reported_at.is_some_and(|at| at > now + MAX_CLOCK_SKEW) {
             checker.add("reported_at", "must not be in the future");
