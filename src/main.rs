@@ -89,13 +89,14 @@ fn main() -> anyhow::Result<()> {
 
 #[actix_web::main]
 async fn serve(settings: Settings) -> anyhow::Result<()> {
+    // Bind first: a token printed by a process that then fails to serve would be lost.
+    let listener = std::net::TcpListener::bind(&settings.bind)
+        .with_context(|| format!("binding {}", settings.bind))?;
     let pool = app::open_database(&settings)?;
     if let Some(token) = app::bootstrap_admin(&pool, chrono::Utc::now())? {
         tracing::warn!("no users yet: created user `admin`; its token is printed once on stdout");
         println!("{token}");
     }
-    let listener = std::net::TcpListener::bind(&settings.bind)
-        .with_context(|| format!("binding {}", settings.bind))?;
     tracing::info!(address = %settings.bind, "helpdesk listening");
     app::start(settings, pool, app::system_clock(), listener)?.await?;
     tracing::info!("helpdesk stopped");
@@ -105,8 +106,10 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
 fn init_logging(settings: &Settings) {
     let filter = EnvFilter::try_from_env("HELPDESK_LOG")
         .unwrap_or_else(|_| EnvFilter::new("info,actix_server=warn"));
+    // One line per request when its span closes: method, route, status, request id, timing.
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_span_events(tracing_subscriber::fmt::format::FmtSpan::CLOSE)
         .with_writer(std::io::stderr);
     if settings.log_format == "json" {
         builder.json().init();
