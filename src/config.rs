@@ -80,3 +80,47 @@ impl Settings {
         Ok(())
     }
 }
+
+#[cfg(test)]
+#[expect(
+    clippy::result_large_err,
+    reason = "figment::Jail's closures must return figment::Error"
+)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn environment_beats_file_which_beats_defaults() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file(
+                "helpdesk.toml",
+                "bind = \"0.0.0.0:9000\"\nrate_limit_per_second = 5\n",
+            )?;
+            jail.set_env("HELPDESK_RATE_LIMIT_PER_SECOND", "7");
+            jail.set_env("DATABASE_URL", "postgres://db.example/helpdesk");
+            let settings = Settings::load(None).map_err(|e| e.to_string())?;
+            assert_eq!(settings.bind, "0.0.0.0:9000");
+            assert_eq!(settings.rate_limit_per_second, 7);
+            assert_eq!(settings.database_url, "postgres://db.example/helpdesk");
+            assert_eq!(settings.db_pool_size, Settings::default().db_pool_size);
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn bad_values_are_refused_with_their_name() {
+        figment::Jail::expect_with(|jail| {
+            jail.set_env("HELPDESK_SQLITE_SYNCHRONOUS", "sometimes");
+            let error = Settings::load(None).unwrap_err().to_string();
+            assert!(error.contains("sqlite_synchronous"), "{error}");
+            jail.set_env("HELPDESK_SQLITE_SYNCHRONOUS", "full");
+            jail.set_env("HELPDESK_RATE_LIMIT_PER_SECOND", "lots");
+            let error = format!("{:#}", Settings::load(None).unwrap_err());
+            assert!(
+                error.to_lowercase().contains("rate_limit_per_second"),
+                "{error}"
+            );
+            Ok(())
+        });
+    }
+}

@@ -316,3 +316,55 @@ fn oversized_bodies_are_refused_with_413() {
     app.send("POST", "/tickets", Some(&app.admin), &[], Some(&body))
         .problem(413);
 }
+
+#[test]
+fn nul_characters_and_out_of_range_instants_are_refused_on_both_backends() {
+    let app = spawn_app();
+    let (_, agent) = app.add_user(Role::Agent, Some(Level::First), None);
+    let cases = [
+        (
+            json!({"subject": "nul \u{0000} byte", "channel": "phone"}),
+            422,
+            "subject",
+        ),
+        (
+            json!({"subject": "x", "channel": "phone", "requester": {"name": "a\u{0000}"}}),
+            422,
+            "requester.name",
+        ),
+        (
+            json!({"subject": "x", "channel": "phone", "reported_at": "1969-12-31T23:59:59Z"}),
+            422,
+            "reported_at",
+        ),
+        (
+            json!({"subject": "x", "channel": "phone", "reported_at": "+10000-01-01T00:00:00Z"}),
+            422,
+            "reported_at",
+        ),
+    ];
+    for (body, status, field) in cases {
+        let reply = app.post("/tickets", &agent, &body);
+        reply.problem(status);
+        assert_eq!(reply.problem_fields(), [field], "{body}");
+    }
+    let id = app.open_ticket(&agent, phone_report("nul"))["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let reply = app.event(
+        &agent,
+        &id,
+        json!({"type": "comment", "message": "nul\u{0000}"}),
+    );
+    reply.problem(422);
+    assert_eq!(reply.problem_fields(), ["message"]);
+    let any_version = app.send(
+        "POST",
+        &format!("/tickets/{id}/events"),
+        Some(&agent),
+        &[("If-Match", "*")],
+        Some(&json!({"type": "take_charge"}).to_string()),
+    );
+    assert_eq!(any_version.status, 201, "If-Match: * matches any version");
+}

@@ -45,8 +45,12 @@ impl Checker {
         Self::default()
     }
 
+    /// Records an error; the same error twice (a field checked by two rules) is kept once.
     pub fn add(&mut self, field: impl Into<String>, message: impl Into<String>) {
-        self.errors.push(FieldError::new(field, message));
+        let error = FieldError::new(field, message);
+        if !self.errors.contains(&error) {
+            self.errors.push(error);
+        }
     }
 
     /// A required text: present, not blank, at most `max` characters.
@@ -66,7 +70,10 @@ impl Checker {
     }
 
     pub fn max_chars(&mut self, field: &str, text: &str, max: usize) {
-        if text.chars().count() > max {
+        // PostgreSQL cannot store NUL in text; refuse it on both backends alike.
+        if text.contains('\0') {
+            self.add(field, "must not contain NUL characters");
+        } else if text.chars().count() > max {
             self.add(field, format!("must be at most {max} characters"));
         }
     }

@@ -26,7 +26,7 @@ pub async fn read_body(mut payload: Payload, limit: usize) -> Result<Bytes, ApiE
 
 /// Parses a JSON body; a wrong type, an unknown value or field names the field it is in.
 pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
-    if body.iter().all(u8::is_ascii_whitespace) {
+    if body.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
         return Err(ApiError::malformed("body", "a JSON object is required"));
     }
     let mut deserializer = serde_json::Deserializer::from_slice(body);
@@ -88,6 +88,9 @@ pub fn if_match_version(request: &HttpRequest) -> Result<Option<i64>, ApiError> 
         return Ok(None);
     };
     let text = value.to_str().unwrap_or_default().trim();
+    if text == "*" {
+        return Ok(None); // any current version
+    }
     let text = text.strip_prefix("W/").unwrap_or(text);
     text.trim_matches('"')
         .parse::<i64>()

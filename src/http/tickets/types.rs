@@ -51,6 +51,9 @@ impl CreateTicketRequest {
         if self.reported_at.is_some_and(|at| at > now + MAX_CLOCK_SKEW) {
             checker.add("reported_at", "must not be in the future");
         }
+        if self.reported_at.is_some_and(|at| at.timestamp() < 0) {
+            checker.add("reported_at", "must not be before 1970");
+        }
         let requester = self.requester.unwrap_or_default();
         checker.optional_text("requester.name", requester.name.as_deref(), 200);
         checker.optional_text("requester.phone", requester.phone.as_deref(), 50);
