@@ -8,3 +8,4 @@ pub mod db;
 pub mod domain;
 pub mod http;
 pub mod reports;
+pub mod sla;
