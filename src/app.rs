@@ -55,14 +55,30 @@ pub fn add_user(
     Ok(token)
 }
 
-/// On a database without users, creates the first admin and returns its token.
+/// Held while checking for and creating the first admin.
+const BOOTSTRAP_LOCK_KEY: i64 = 0x6864_6164_6d69_6e31; // "hdadmin1"
+
+/// On a database without users, creates the first admin and returns its token. Two instances
+/// starting together on one database create one admin between them.
 pub fn bootstrap_admin(pool: &Pool, now: DateTime<Utc>) -> anyhow::Result<Option<String>> {
     let mut conn = pool.get()?;
-    if db::users::count_users(&mut conn)? > 0 {
-        return Ok(None);
-    }
-    drop(conn);
-    add_user(pool, "admin", Role::Admin, None, None, now).map(Some)
+    let token = generate_token();
+    let created = db::write_transaction(&mut conn, |conn| {
+        db::lock_for_transaction(conn, BOOTSTRAP_LOCK_KEY)?;
+        if db::users::count_users(conn)? > 0 {
+            return Ok::<_, db::StoreError>(false);
+        }
+        let admin = db::users::NewUser {
+            name: "admin".into(),
+            role: Role::Admin,
+            level: None,
+            agency_id: None,
+            token_hash: hash_token(&token),
+        };
+        db::users::insert_user(conn, admin, now)?;
+        Ok(true)
+    })?;
+    Ok(created.then_some(token))
 }
 
 /// Starts serving on `listener`; the returned server runs until stopped or signalled.
@@ -71,11 +87,73 @@ pub fn start(
     pool: Pool,
     clock: Clock,
     listener: TcpListener,
-) -> std::io::Result<actix_web::dev::Server> {
-    http::start_server(AppState::new(pool, settings, clock), listener)
+) -> anyhow::Result<actix_web::dev::Server> {
+    let closures = match pool.get() {
+        Ok(mut conn) => db::calendars::list_closures(&mut conn)?,
+        // The database may be away at start; /status says so and closures load later.
+        Err(_) => Default::default(),
+    };
+    let engine = build_engine(&settings, &closures)?;
+    Ok(http::start_server(
+        AppState::new(pool, settings, clock, engine),
+        listener,
+    )?)
 }
 
 /// The system clock.
 pub fn system_clock() -> Clock {
     std::sync::Arc::new(Utc::now)
+}
+
+/// The SLA engine as configured: the default calendar (with the configured patron saint) and
+/// `24x7`, the policies with their overrides, and the closures stored in the database.
+pub fn build_engine(
+    settings: &Settings,
+    closures: &std::collections::BTreeMap<String, Vec<crate::sla::Closure>>,
+) -> anyhow::Result<crate::sla::SlaEngine> {
+    use crate::sla::holidays::{italian_national_holidays, patron_saint};
+    use crate::sla::{Calendar, SlaEngine, default_policies};
+    let mut default = Calendar::italian_default();
+    let mut rules = italian_national_holidays();
+    if !settings.patron_saint.is_empty() {
+        rules.push(patron_saint(&settings.patron_saint).ok_or_else(|| {
+            anyhow::anyhow!(
+                "patron_saint `{}` is not in the table; known: {}",
+                settings.patron_saint,
+                crate::sla::holidays::PATRON_SAINTS
+                    .iter()
+                    .map(|(name, ..)| *name)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        })?);
+    }
+    default.holidays.rules = rules;
+    let mut policies = default_policies();
+    for (code, change) in &settings.sla {
+        let policy = policies
+            .iter_mut()
+            .find(|p| &p.code == code)
+            .ok_or_else(|| anyhow::anyhow!("[sla.\"{code}\"]: no such SLA (SLA.6 to SLA.10)"))?;
+        if let Some(target) = change.target_seconds {
+            anyhow::ensure!(
+                target > 0,
+                "[sla.\"{code}\"] target_seconds must be positive"
+            );
+            policy.target_seconds = target;
+        }
+        if let Some(calendar) = &change.calendar {
+            policy.calendar = calendar.clone();
+        }
+        if let Some(pause) = change.pause_while_on_hold {
+            policy.pause_while_on_hold = pause;
+        }
+    }
+    let engine = SlaEngine::new(
+        vec![default, Calendar::always_open()],
+        policies,
+        settings.sla_at_risk_share,
+    )
+    .map_err(|e| anyhow::anyhow!(e))?;
+    Ok(engine.with_closures(closures)?)
 }

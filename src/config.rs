@@ -4,6 +4,7 @@
 use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 use std::path::Path;
 
 /// Everything the service can be configured with. Field names are the TOML keys and,
@@ -30,6 +31,24 @@ pub struct Settings {
     pub log_format: String,
     /// HTTP worker threads (0 = one per core).
     pub workers: usize,
+    /// Share of an SLA target after which a running clock is "at risk" (0 to 1).
+    pub sla_at_risk_share: f64,
+    /// How often the clock watcher looks for clocks that crossed a threshold, in seconds.
+    pub sla_watch_interval_seconds: u64,
+    /// Municipality whose patron saint's day closes the default calendar.
+    pub patron_saint: String,
+    /// Per-SLA overrides, e.g. `[sla."SLA.7"] target_seconds = 14400`.
+    pub sla: BTreeMap<String, SlaOverride>,
+}
+
+/// Changes to one SLA policy.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SlaOverride {
+    pub target_seconds: Option<i64>,
+    /// `default` or `24x7`.
+    pub calendar: Option<String>,
+    pub pause_while_on_hold: Option<bool>,
 }
 
 impl Default for Settings {
@@ -44,6 +63,10 @@ impl Default for Settings {
             sqlite_synchronous: "full".into(),
             log_format: "text".into(),
             workers: 0,
+            sla_at_risk_share: 0.75,
+            sla_watch_interval_seconds: 30,
+            patron_saint: "firenze".into(),
+            sla: BTreeMap::new(),
         }
     }
 }
@@ -51,7 +74,16 @@ impl Default for Settings {
 impl Settings {
     /// Loads settings from the defaults, the TOML file if it exists, and the environment.
     pub fn load(config_file: Option<&Path>) -> anyhow::Result<Settings> {
-        let file = config_file.unwrap_or(Path::new("helpdesk.toml"));
+        let file = match config_file {
+            Some(path) => {
+                anyhow::ensure!(path.is_file(), "no settings file at {}", path.display());
+                path
+            }
+            None => Path::new("helpdesk.toml"),
+        };
+        if file.is_file() {
+            check_known_keys(file)?;
+        }
         let settings: Settings = Figment::from(Serialized::defaults(Settings::default()))
             .merge(Toml::file(file))
             .merge(Env::raw().only(&["DATABASE_URL"]))
@@ -59,6 +91,14 @@ impl Settings {
             .extract()?;
         settings.check()?;
         Ok(settings)
+    }
+
+    /// The settings' names, as the TOML file writes them.
+    fn known_keys() -> Vec<String> {
+        match serde_json::to_value(Settings::default()) {
+            Ok(serde_json::Value::Object(fields)) => fields.keys().cloned().collect(),
+            _ => Vec::new(),
+        }
     }
 
     fn check(&self) -> anyhow::Result<()> {
@@ -74,11 +114,34 @@ impl Settings {
         );
         anyhow::ensure!(self.db_pool_size > 0, "db_pool_size must be at least 1");
         anyhow::ensure!(
+            (0.0..=1.0).contains(&self.sla_at_risk_share),
+            "sla_at_risk_share must be between 0 and 1"
+        );
+        anyhow::ensure!(
+            self.sla_watch_interval_seconds > 0,
+            "sla_watch_interval_seconds must be at least 1"
+        );
+        anyhow::ensure!(
             self.max_body_bytes >= 1024,
             "max_body_bytes must be at least 1024"
         );
         Ok(())
     }
+}
+
+/// A misspelt key in the file would otherwise be ignored silently.
+fn check_known_keys(file: &Path) -> anyhow::Result<()> {
+    let keys: figment::value::Dict = Figment::from(Toml::file(file)).extract()?;
+    let known = Settings::known_keys();
+    let unknown: Vec<&String> = keys.keys().filter(|key| !known.contains(key)).collect();
+    anyhow::ensure!(
+        unknown.is_empty(),
+        "{}: unknown setting(s) {:?}; known: {}",
+        file.display(),
+        unknown,
+        known.join(", ")
+    );
+    Ok(())
 }
 
 #[cfg(test)]
@@ -103,6 +166,17 @@ mod tests {
             assert_eq!(settings.rate_limit_per_second, 7);
             assert_eq!(settings.database_url, "postgres://db.example/helpdesk");
             assert_eq!(settings.db_pool_size, Settings::default().db_pool_size);
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn a_misspelt_key_or_a_missing_file_is_an_error() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file("helpdesk.toml", "bnd = \"0.0.0.0:1\"\n")?;
+            let error = Settings::load(None).unwrap_err().to_string();
+            assert!(error.contains("bnd"), "{error}");
+            assert!(Settings::load(Some(Path::new("missing.toml"))).is_err());
             Ok(())
         });
     }

@@ -77,13 +77,9 @@ fn main() -> anyhow::Result<()> {
                 .map_err(|invalid| anyhow::anyhow!("{invalid}"))?;
             let pool = app::open_database(&settings)?;
             let token = app::add_user(&pool, &name, role, level, agency, chrono::Utc::now())?;
-            println!("{token}");
-            Ok(())
+            print_ignoring_closed_pipe(&format!("{token}\n"))
         }
-        Command::Openapi => {
-            print!("{}", helpdesk::http::openapi::openapi_json());
-            Ok(())
-        }
+        Command::Openapi => print_ignoring_closed_pipe(helpdesk::http::openapi::openapi_json()),
     }
 }
 
@@ -101,6 +97,15 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
     app::start(settings, pool, app::system_clock(), listener)?.await?;
     tracing::info!("helpdesk stopped");
     Ok(())
+}
+
+/// Writes to stdout; a reader that went away (`helpdesk openapi | head`) is not an error.
+fn print_ignoring_closed_pipe(text: &str) -> anyhow::Result<()> {
+    use std::io::Write;
+    match std::io::stdout().lock().write_all(text.as_bytes()) {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        other => Ok(other?),
+    }
 }
 
 fn init_logging(settings: &Settings) {

@@ -131,3 +131,28 @@ fn the_committed_openapi_document_is_current_and_served() {
         assert!(document["paths"][path].is_object(), "{path} is documented");
     }
 }
+
+#[test]
+fn instances_starting_together_create_one_first_admin() {
+    let (_database, url) = common::fresh_database();
+    let mut settings = test_settings();
+    settings.database_url = url;
+    let pool = helpdesk::app::open_database(&settings).unwrap();
+    let barrier = std::sync::Arc::new(std::sync::Barrier::new(4));
+    let starters: Vec<_> = (0..4)
+        .map(|_| {
+            let (pool, barrier) = (pool.clone(), barrier.clone());
+            std::thread::spawn(move || {
+                barrier.wait();
+                helpdesk::app::bootstrap_admin(&pool, chrono::Utc::now()).unwrap()
+            })
+        })
+        .collect();
+    let tokens: Vec<_> = starters
+        .into_iter()
+        .filter_map(|s| s.join().unwrap())
+        .collect();
+    assert_eq!(tokens.len(), 1);
+    let mut conn = pool.get().unwrap();
+    assert_eq!(helpdesk::db::users::count_users(&mut conn).unwrap(), 1);
+}

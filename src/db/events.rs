@@ -17,7 +17,7 @@ struct EventRow {
     event_type: String,
     at: NaiveDateTime,
     recorded_at: NaiveDateTime,
-    actor_id: String,
+    actor_id: Option<String>,
     status_after: String,
     level_after: i32,
     assignee_after: Option<String>,
@@ -34,7 +34,10 @@ impl TryFrom<EventRow> for TicketEvent {
             action: parse_stored("ticket_events.type", &row.event_type)?,
             at: from_db_time(row.at),
             recorded_at: from_db_time(row.recorded_at),
-            actor_id: parse_stored("ticket_events.actor_id", &row.actor_id)?,
+            actor_id: row
+                .actor_id
+                .map(|id| parse_stored("ticket_events.actor_id", &id))
+                .transpose()?,
             status: parse_stored("ticket_events.status_after", &row.status_after)?,
             level: Level::from_number(row.level_after.into())
                 .ok_or_else(|| StoreError::Corrupt(format!("level_after = {}", row.level_after)))?,
@@ -57,7 +60,7 @@ pub fn insert_event(conn: &mut DbConnection, event: &TicketEvent) -> Result<(), 
         event_type: event.action.as_str().to_owned(),
         at: to_db_time(event.at),
         recorded_at: to_db_time(event.recorded_at),
-        actor_id: event.actor_id.to_string(),
+        actor_id: event.actor_id.map(|id| id.to_string()),
         status_after: event.status.as_str().to_owned(),
         level_after: event.level.number(),
         assignee_after: event.assignee_id.map(|id| id.to_string()),

@@ -3,6 +3,8 @@
 //! repository file per aggregate. Never imports `http/`.
 
 pub mod agencies;
+pub mod calendars;
+pub mod clocks;
 mod error;
 pub mod events;
 pub mod schema;
@@ -203,6 +205,16 @@ where
             }
         }
     }
+}
+
+/// Within a `write_transaction`, waits until no other transaction holds `key`. On PostgreSQL a
+/// transaction-scoped advisory lock (instances share the database); on SQLite `BEGIN
+/// IMMEDIATE` already made the transaction the only writer.
+pub fn lock_for_transaction(conn: &mut DbConnection, key: i64) -> Result<(), StoreError> {
+    if let DbConnection::Postgresql(pg) = conn {
+        diesel::sql_query(format!("SELECT pg_advisory_xact_lock({key})")).execute(pg)?;
+    }
+    Ok(())
 }
 
 /// Whether an error is a unique-constraint violation (the same on both backends).

@@ -49,6 +49,7 @@ diesel::table! {
         interruption_open -> Bool,
         reported_at -> Timestamp,
         last_event_at -> Timestamp,
+        next_deadline -> Timestamp,
         created_by -> Text,
         created_at -> Timestamp,
         updated_at -> Timestamp,
@@ -65,7 +66,7 @@ diesel::table! {
         event_type -> Text,
         at -> Timestamp,
         recorded_at -> Timestamp,
-        actor_id -> Text,
+        actor_id -> Nullable<Text>,
         status_after -> Text,
         level_after -> Integer,
         assignee_after -> Nullable<Text>,
@@ -83,7 +84,39 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    ticket_clocks (ticket_id, code) {
+        ticket_id -> Text,
+        code -> Text,
+        target_seconds -> BigInt,
+        calendar -> Text,
+        started_at -> Timestamp,
+        applies_from -> Timestamp,
+        deadline -> Nullable<Timestamp>,
+        at_risk_at -> Nullable<Timestamp>,
+        stopped_at -> Nullable<Timestamp>,
+        segment_started_at -> Timestamp,
+        consumed_seconds -> BigInt,
+        paused -> Bool,
+        risk_recorded -> Bool,
+        breach_recorded -> Bool,
+    }
+}
+
+diesel::table! {
+    calendar_closures (id) {
+        id -> Text,
+        calendar -> Text,
+        first_day -> Text,
+        last_day -> Text,
+        reason -> Text,
+        created_by -> Text,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(ticket_events -> tickets (ticket_id));
+diesel::joinable!(ticket_clocks -> tickets (ticket_id));
 diesel::joinable!(users -> agencies (agency_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
@@ -93,4 +126,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     tickets,
     ticket_events,
     idempotency_keys,
+    ticket_clocks,
+    calendar_closures,
 );

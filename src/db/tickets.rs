@@ -2,8 +2,9 @@
 //! lists, and recording an event (judged by the lifecycle rules inside the transaction).
 
 use super::agencies::find_agency;
+use super::clocks::{deadline_column, deadline_from_column, replace_clocks};
 use super::error::parse_stored;
-use super::events::insert_event;
+use super::events::{insert_event, list_events};
 use super::schema::{idempotency_keys, ticket_counters, tickets};
 use super::users::find_user;
 use super::{
@@ -14,12 +15,13 @@ use crate::domain::lifecycle::decide;
 use crate::domain::numbering::{format_ticket_number, numbering_year};
 use crate::domain::ticket::{NewTicket, Requester, Ticket, TicketEvent};
 use crate::domain::{Action, EventCommand, Invalid, Level, Principal};
+use crate::sla::{Clock, ClockEvent, SlaEngine, TicketFacts};
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
 use uuid::Uuid;
 
 mod list;
-pub use list::{ListOrder, TicketFilter, list_tickets};
+pub use list::{ListOrder, SlaStateFilter, TicketFilter, list_tickets};
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = tickets)]
@@ -40,6 +42,7 @@ struct TicketRow {
     interruption_open: bool,
     reported_at: NaiveDateTime,
     last_event_at: NaiveDateTime,
+    next_deadline: NaiveDateTime,
     created_by: String,
     created_at: NaiveDateTime,
     updated_at: NaiveDateTime,
@@ -74,6 +77,7 @@ impl TryFrom<TicketRow> for Ticket {
             interruption_open: row.interruption_open,
             reported_at: from_db_time(row.reported_at),
             last_event_at: from_db_time(row.last_event_at),
+            next_deadline: deadline_from_column(row.next_deadline),
             created_by: parse_stored("tickets.created_by", &row.created_by)?,
             created_at: from_db_time(row.created_at),
             updated_at: from_db_time(row.updated_at),
@@ -100,6 +104,7 @@ fn to_row(ticket: &Ticket) -> TicketRow {
         interruption_open: ticket.interruption_open,
         reported_at: to_db_time(ticket.reported_at),
         last_event_at: to_db_time(ticket.last_event_at),
+        next_deadline: deadline_column(ticket.next_deadline),
         created_by: ticket.created_by.to_string(),
         created_at: to_db_time(ticket.created_at),
         updated_at: to_db_time(ticket.updated_at),
@@ -124,6 +129,7 @@ pub struct Created {
 /// Opens a ticket with the next number of its year and its `created` event.
 pub fn create_ticket(
     conn: &mut DbConnection,
+    engine: &SlaEngine,
     new: &NewTicket,
     actor: &Principal,
     idempotency: Option<&IdempotencyKey>,
@@ -131,7 +137,7 @@ pub fn create_ticket(
 ) -> Result<Created, StoreError> {
     let attempt = |conn: &mut DbConnection| {
         write_transaction(conn, |conn| {
-            insert_new_ticket(conn, new, actor, idempotency, now)
+            insert_new_ticket(conn, engine, new, actor, idempotency, now)
         })
     };
     match attempt(conn) {
@@ -143,6 +149,7 @@ pub fn create_ticket(
 
 fn insert_new_ticket(
     conn: &mut DbConnection,
+    engine: &SlaEngine,
     new: &NewTicket,
     actor: &Principal,
     idempotency: Option<&IdempotencyKey>,
@@ -179,7 +186,7 @@ fn insert_new_ticket(
     let reported_at = truncate_to_micros(new.reported_at.unwrap_or(now));
     let now = truncate_to_micros(now);
     let year = numbering_year(reported_at);
-    let ticket = Ticket {
+    let mut ticket = Ticket {
         id: Uuid::now_v7(),
         number: format_ticket_number(year, next_number(conn, year)?),
         subject: new.subject.clone(),
@@ -194,30 +201,32 @@ fn insert_new_ticket(
         interruption_open: false,
         reported_at,
         last_event_at: reported_at,
+        next_deadline: None,
         created_by: actor.user_id,
         created_at: now,
         updated_at: now,
         version: 1,
     };
+    let created = TicketEvent {
+        id: Uuid::now_v7(),
+        ticket_id: ticket.id,
+        sequence: 1,
+        action: Action::Created,
+        at: reported_at,
+        recorded_at: now,
+        actor_id: Some(actor.user_id),
+        status: ticket.status,
+        level: ticket.level,
+        assignee_id: None,
+        details: serde_json::Map::new(),
+    };
+    let clocks = clocks_of(engine, &ticket, std::slice::from_ref(&created))?;
+    ticket.next_deadline = SlaEngine::next_deadline(&clocks);
     diesel::insert_into(tickets::table)
         .values(&to_row(&ticket))
         .execute(conn)?;
-    insert_event(
-        conn,
-        &TicketEvent {
-            id: Uuid::now_v7(),
-            ticket_id: ticket.id,
-            sequence: 1,
-            action: Action::Created,
-            at: reported_at,
-            recorded_at: now,
-            actor_id: actor.user_id,
-            status: ticket.status,
-            level: ticket.level,
-            assignee_id: None,
-            details: serde_json::Map::new(),
-        },
-    )?;
+    insert_event(conn, &created)?;
+    replace_clocks(conn, ticket.id, &clocks)?;
     if let Some(idempotency) = idempotency {
         diesel::insert_into(idempotency_keys::table)
             .values((
@@ -283,6 +292,7 @@ pub fn find_ticket(conn: &mut DbConnection, id: Uuid) -> Result<Option<Ticket>, 
 /// is refused as a transition, not lost).
 pub fn record_event(
     conn: &mut DbConnection,
+    engine: &SlaEngine,
     ticket_id: Uuid,
     command: &EventCommand,
     actor: &Principal,
@@ -290,21 +300,31 @@ pub fn record_event(
     now: DateTime<Utc>,
 ) -> Result<(TicketEvent, Ticket), StoreError> {
     const ATTEMPTS: usize = 8;
+    let attempt = |conn: &mut DbConnection| {
+        write_transaction(conn, |conn| {
+            apply_event(
+                conn,
+                engine,
+                ticket_id,
+                command,
+                actor,
+                expected_version,
+                now,
+            )
+        })
+    };
     for _ in 1..ATTEMPTS {
-        match write_transaction(conn, |conn| {
-            apply_event(conn, ticket_id, command, actor, expected_version, now)
-        }) {
+        match attempt(conn) {
             Err(StoreError::Contended) => continue,
             other => return other,
         }
     }
-    write_transaction(conn, |conn| {
-        apply_event(conn, ticket_id, command, actor, expected_version, now)
-    })
+    attempt(conn)
 }
 
 fn apply_event(
     conn: &mut DbConnection,
+    engine: &SlaEngine,
     ticket_id: Uuid,
     command: &EventCommand,
     actor: &Principal,
@@ -336,6 +356,24 @@ fn apply_event(
     ticket.last_event_at = next.last_event_at;
     ticket.updated_at = now;
     ticket.version += 1;
+    let event = TicketEvent {
+        id: Uuid::now_v7(),
+        ticket_id,
+        sequence: ticket.version,
+        action: next.action,
+        at: next.at,
+        recorded_at: now,
+        actor_id: Some(actor.user_id),
+        status: ticket.status,
+        level: ticket.level,
+        assignee_id: ticket.assignee_id,
+        details: next.details,
+    };
+    let mut history = list_events(conn, ticket_id)?;
+    history.push(event.clone());
+    let clocks = clocks_of(engine, &ticket, &history)?;
+    ticket.next_deadline = SlaEngine::next_deadline(&clocks);
+
     let changed = diesel::update(
         tickets::table
             .find(ticket_id.to_string())
@@ -347,6 +385,7 @@ fn apply_event(
         tickets::assignee_id.eq(ticket.assignee_id.map(|id| id.to_string())),
         tickets::interruption_open.eq(ticket.interruption_open),
         tickets::last_event_at.eq(to_db_time(ticket.last_event_at)),
+        tickets::next_deadline.eq(deadline_column(ticket.next_deadline)),
         tickets::updated_at.eq(to_db_time(now)),
         tickets::version.eq(ticket.version),
     ))
@@ -354,24 +393,80 @@ fn apply_event(
     if changed == 0 {
         return Err(match expected_version {
             Some(_) => StoreError::StaleVersion {
-                current: previous_version + 1,
+                current: find_ticket(conn, ticket_id)?.map_or(previous_version, |t| t.version),
             },
             None => StoreError::Contended,
         });
     }
+    insert_event(conn, &event)?;
+    replace_clocks(conn, ticket_id, &clocks)?;
+    Ok((event, ticket))
+}
+
+/// The ticket's clocks from its history (which must include the event being recorded).
+fn clocks_of(
+    engine: &SlaEngine,
+    ticket: &Ticket,
+    history: &[TicketEvent],
+) -> Result<Vec<Clock>, StoreError> {
+    let events: Vec<ClockEvent> = history
+        .iter()
+        .map(|event| ClockEvent {
+            action: event.action,
+            at: event.at,
+            status: event.status,
+        })
+        .collect();
+    let facts = TicketFacts {
+        reported_at: ticket.reported_at,
+        channel: ticket.channel,
+        malfunction: ticket.malfunction,
+        events: &events,
+    };
+    engine
+        .clocks(&facts)
+        .map_err(|e| Invalid::one("at", format!("cannot compute the SLA clocks: {e}")).into())
+}
+
+/// Records an event of the service itself (an SLA crossing) at `at`, inside the caller's
+/// transaction: a new version of the ticket, no change of state.
+pub fn record_service_event(
+    conn: &mut DbConnection,
+    ticket_id: Uuid,
+    action: Action,
+    at: DateTime<Utc>,
+    details: serde_json::Map<String, serde_json::Value>,
+    now: DateTime<Utc>,
+) -> Result<TicketEvent, StoreError> {
+    let ticket = find_ticket(conn, ticket_id)?.ok_or(StoreError::NotFound("ticket"))?;
+    let now = truncate_to_micros(now);
+    let version = ticket.version + 1;
+    let changed = diesel::update(
+        tickets::table
+            .find(ticket_id.to_string())
+            .filter(tickets::version.eq(ticket.version)),
+    )
+    .set((
+        tickets::version.eq(version),
+        tickets::updated_at.eq(to_db_time(now)),
+    ))
+    .execute(conn)?;
+    if changed == 0 {
+        return Err(StoreError::Contended);
+    }
     let event = TicketEvent {
         id: Uuid::now_v7(),
         ticket_id,
-        sequence: ticket.version,
-        action: next.action,
-        at: next.at,
+        sequence: version,
+        action,
+        at: truncate_to_micros(at),
         recorded_at: now,
-        actor_id: actor.user_id,
+        actor_id: None,
         status: ticket.status,
         level: ticket.level,
         assignee_id: ticket.assignee_id,
-        details: next.details,
+        details,
     };
     insert_event(conn, &event)?;
-    Ok((event, ticket))
+    Ok(event)
 }

@@ -9,7 +9,8 @@ use serde_json::{Map, Value};
 use uuid::Uuid;
 
 api_enum! {
-    /// The kinds of event in a ticket's history. All but `created` can be posted.
+    /// The kinds of event in a ticket's history. All but `created`, `sla_at_risk` and
+    /// `sla_breached` (recorded by the service) can be posted.
     Action {
         Created => "created",
         TakeCharge => "take_charge",
@@ -27,6 +28,8 @@ api_enum! {
         StartIntervention => "start_intervention",
         NotifyAgency => "notify_agency",
         NotifyUsers => "notify_users",
+        SlaAtRisk => "sla_at_risk",
+        SlaBreached => "sla_breached",
     }
 }
 
@@ -91,7 +94,7 @@ fn is_allowed(state: &TicketState, action: Action) -> bool {
     use Status::*;
     let active = matches!(state.status, New | Open | OnHold);
     match action {
-        Action::Created => false,
+        Action::Created | Action::SlaAtRisk | Action::SlaBreached => false,
         Action::TakeCharge => state.status == New,
         Action::Reply => matches!(state.status, Open | OnHold),
         Action::Comment => true,
@@ -169,6 +172,8 @@ pub fn decide(
         Action::InterruptionStart => next.interruption_open = true,
         Action::InterruptionEnd => next.interruption_open = false,
         Action::Created
+        | Action::SlaAtRisk
+        | Action::SlaBreached
         | Action::Reply
         | Action::Comment
         | Action::StartIntervention
@@ -186,7 +191,10 @@ fn check_fields(command: &EventCommand, assignee: Option<&Principal>) -> Result<
     let mut checker = Checker::new();
     let message = command.message.as_deref();
     match action {
-        Action::Created => checker.add("type", "`created` is recorded by the server, not posted"),
+        Action::Created | Action::SlaAtRisk | Action::SlaBreached => checker.add(
+            "type",
+            format!("`{action}` is recorded by the service, not posted"),
+        ),
         Action::Reply => {
             if command.channel.is_none() {
                 checker.add("channel", "is required for a reply (`email` or `phone`)");

@@ -144,6 +144,8 @@ pub struct Ticket {
     pub interruption_open: bool,
     pub reported_at: DateTime<Utc>,
     pub last_event_at: DateTime<Utc>,
+    /// The nearest deadline of a running SLA clock.
+    pub next_deadline: Option<DateTime<Utc>>,
     pub created_by: Uuid,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
@@ -190,7 +192,8 @@ pub struct TicketEvent {
     pub at: DateTime<Utc>,
     /// When the server received it.
     pub recorded_at: DateTime<Utc>,
-    pub actor_id: Uuid,
+    /// `None` for what the service records itself (SLA crossings).
+    pub actor_id: Option<Uuid>,
     pub status: Status,
     pub level: Level,
     pub assignee_id: Option<Uuid>,

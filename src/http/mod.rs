@@ -15,6 +15,7 @@ pub mod users;
 
 use crate::config::Settings;
 use crate::db::{DbConnection, Pool, StoreError};
+use crate::sla::SlaEngine;
 use actix_web::body::MessageBody;
 use actix_web::dev::{Server, ServiceResponse};
 use actix_web::http::header::{self, HeaderName, HeaderValue};
@@ -23,7 +24,7 @@ use actix_web::{App, HttpMessage, HttpResponse, HttpServer, web};
 use chrono::{DateTime, Utc};
 use problem::{ApiError, PROBLEM_JSON};
 use std::net::TcpListener;
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
 use tracing_actix_web::{RequestId, TracingLogger};
 
 /// Where "now" comes from: the system clock in production, a fixed one in tests.
@@ -35,16 +36,40 @@ pub struct AppState {
     pub settings: Settings,
     pub tokens: auth::TokenCache,
     pub clock: Clock,
+    engine: RwLock<Arc<SlaEngine>>,
 }
 
 impl AppState {
-    pub fn new(pool: Pool, settings: Settings, clock: Clock) -> AppState {
+    pub fn new(pool: Pool, settings: Settings, clock: Clock, engine: SlaEngine) -> AppState {
         AppState {
             pool,
             settings,
             tokens: auth::TokenCache::default(),
             clock,
+            engine: RwLock::new(Arc::new(engine)),
         }
+    }
+
+    /// The SLA engine as currently configured (closures included).
+    pub fn engine(&self) -> Arc<SlaEngine> {
+        self.engine
+            .read()
+            .map(|engine| engine.clone())
+            .unwrap_or_else(|poisoned| poisoned.into_inner().clone())
+    }
+
+    /// Replaces the engine's closures with those stored now (after a change, and
+    /// periodically so that instances sharing a database agree).
+    pub async fn reload_closures(&self) -> Result<(), ApiError> {
+        let closures = self.run(crate::db::calendars::list_closures).await?;
+        let engine = self
+            .engine()
+            .with_closures(&closures)
+            .map_err(|e| ApiError::Internal(e.to_string()))?;
+        if let Ok(mut current) = self.engine.write() {
+            *current = Arc::new(engine);
+        }
+        Ok(())
     }
 
     /// The current instant, from the injected clock.

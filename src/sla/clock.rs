@@ -159,6 +159,9 @@ fn applies_from(policy: &SlaPolicy, ticket: &TicketFacts) -> Option<DateTime<Utc
     }
 }
 
+/// Stretches of running time that ended in a pause: `[from, to)`.
+type ClosedStretches = Vec<(DateTime<Utc>, DateTime<Utc>)>;
+
 /// The stretches during which the clock ran and was then paused (closed), and the start of
 /// the last stretch if the clock is running or was stopped while running (`None`: paused).
 fn running_segments(
@@ -166,7 +169,7 @@ fn running_segments(
     events: &[ClockEvent],
     started_at: DateTime<Utc>,
     stopped_at: Option<DateTime<Utc>>,
-) -> (Vec<(DateTime<Utc>, DateTime<Utc>)>, Option<DateTime<Utc>>) {
+) -> (ClosedStretches, Option<DateTime<Utc>>) {
     let mut closed = Vec::new();
     let mut running_since = Some(started_at);
     if policy.pause_while_on_hold {

@@ -4,12 +4,14 @@
 pub mod arithmetic;
 pub mod calendar;
 pub mod clock;
+pub mod engine;
 pub mod holidays;
 pub mod policy;
 
 pub use arithmetic::CountedSpan;
 pub use calendar::{Calendar, CalendarError, Closure, DayInterval, WeeklySchedule};
 pub use clock::{Clock, ClockEvent, ClockState, ClockView, TicketFacts};
+pub use engine::SlaEngine;
 pub use policy::{SlaPolicy, default_policies};
 
 #[cfg(test)]

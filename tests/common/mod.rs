@@ -17,7 +17,7 @@ use std::sync::mpsc;
 use uuid::Uuid;
 
 /// The per-test database, removed when the test ends.
-enum TestDatabase {
+pub enum TestDatabase {
     Sqlite(tempfile::TempDir),
     Postgres { admin_url: String, name: String },
 }
@@ -41,7 +41,7 @@ pub fn backend_name() -> &'static str {
     }
 }
 
-fn fresh_database() -> (TestDatabase, String) {
+pub fn fresh_database() -> (TestDatabase, String) {
     match std::env::var("HELPDESK_TEST_DATABASE") {
         Ok(admin_url) if admin_url.starts_with("postgres") => {
             let name = format!("helpdesk_test_{}", Uuid::new_v4().simple());

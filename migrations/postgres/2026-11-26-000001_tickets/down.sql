@@ -1,3 +1,5 @@
+DROP TABLE calendar_closures;
+DROP TABLE ticket_clocks;
 DROP TABLE idempotency_keys;
 DROP TRIGGER ticket_events_append_only ON ticket_events;
 DROP FUNCTION ticket_events_append_only();

@@ -46,6 +46,8 @@ CREATE TABLE tickets (
     interruption_open BOOLEAN NOT NULL,
     reported_at TIMESTAMP NOT NULL,
     last_event_at TIMESTAMP NOT NULL,
+    -- The nearest deadline of a running SLA clock; 9999-12-31 when none runs.
+    next_deadline TIMESTAMP NOT NULL,
     created_by TEXT NOT NULL REFERENCES users (id),
     created_at TIMESTAMP NOT NULL,
     updated_at TIMESTAMP NOT NULL,
@@ -59,17 +61,20 @@ CREATE INDEX tickets_agency_reported ON tickets (agency_id, reported_at, status,
 CREATE INDEX tickets_reported_id ON tickets (reported_at, id);
 CREATE INDEX tickets_status_reported ON tickets (status, reported_at, id);
 CREATE INDEX tickets_assignee_reported ON tickets (assignee_id, reported_at, id);
+-- Agents' queues: nearest running deadline first.
+CREATE INDEX tickets_next_deadline ON tickets (next_deadline, id);
 
 CREATE TABLE ticket_events (
     id TEXT PRIMARY KEY NOT NULL,
     ticket_id TEXT NOT NULL REFERENCES tickets (id),
     sequence BIGINT NOT NULL,
-    type TEXT NOT NULL,
+    type TEXT NOT NULL CHECK (type IN ('created', 'take_charge', 'reply', 'comment', 'assign', 'escalate', 'hold', 'resume', 'resolve', 'close_not_in_scope', 'reopen', 'interruption_start', 'interruption_end', 'start_intervention', 'notify_agency', 'notify_users', 'sla_at_risk', 'sla_breached')),
     at TIMESTAMP NOT NULL,
     recorded_at TIMESTAMP NOT NULL,
-    actor_id TEXT NOT NULL REFERENCES users (id),
-    status_after TEXT NOT NULL,
-    level_after INTEGER NOT NULL,
+    actor_id TEXT REFERENCES users (id), -- NULL: recorded by the service itself
+    status_after TEXT NOT NULL
+        CHECK (status_after IN ('new', 'open', 'on_hold', 'resolved', 'closed_not_in_scope')),
+    level_after INTEGER NOT NULL CHECK (level_after IN (1, 2)),
     assignee_after TEXT,
     details TEXT NOT NULL, -- JSON object: channel, message, reason, ...
     UNIQUE (ticket_id, sequence)
@@ -91,4 +96,39 @@ CREATE TABLE idempotency_keys (
     ticket_id TEXT NOT NULL REFERENCES tickets (id),
     created_at TIMESTAMP NOT NULL,
     PRIMARY KEY (user_id, key)
+);
+
+-- Each ticket's SLA clocks as last computed from its history (what does not depend on now).
+CREATE TABLE ticket_clocks (
+    ticket_id TEXT NOT NULL REFERENCES tickets (id),
+    code TEXT NOT NULL,
+    target_seconds BIGINT NOT NULL,
+    calendar TEXT NOT NULL,
+    started_at TIMESTAMP NOT NULL,
+    applies_from TIMESTAMP NOT NULL,
+    deadline TIMESTAMP,
+    at_risk_at TIMESTAMP,
+    stopped_at TIMESTAMP,
+    segment_started_at TIMESTAMP NOT NULL,
+    consumed_seconds BIGINT NOT NULL,
+    paused BOOLEAN NOT NULL,
+    -- Set once the clock watcher has recorded the crossing as a ticket event.
+    risk_recorded BOOLEAN NOT NULL,
+    breach_recorded BOOLEAN NOT NULL,
+    PRIMARY KEY (ticket_id, code)
+);
+-- The watcher's scans: unrecorded crossings in deadline order.
+CREATE INDEX ticket_clocks_breach_scan ON ticket_clocks (breach_recorded, deadline);
+CREATE INDEX ticket_clocks_risk_scan ON ticket_clocks (risk_recorded, at_risk_at);
+
+-- One-off closures of a calendar (whole local days, inclusive), added by administrators.
+CREATE TABLE calendar_closures (
+    id TEXT PRIMARY KEY NOT NULL,
+    calendar TEXT NOT NULL,
+    first_day TEXT NOT NULL, -- YYYY-MM-DD
+    last_day TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    created_by TEXT NOT NULL REFERENCES users (id),
+    created_at TIMESTAMP NOT NULL,
+    CHECK (first_day <= last_day)
 );

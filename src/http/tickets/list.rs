@@ -2,7 +2,7 @@
 
 use super::types::{TicketList, TicketResponse};
 use crate::db;
-use crate::db::tickets::{ListOrder, TicketFilter};
+use crate::db::tickets::{ListOrder, SlaStateFilter, TicketFilter};
 use crate::domain::{Level, Role, Status};
 use crate::http::AppState;
 use crate::http::auth::Caller;
@@ -35,7 +35,12 @@ pub struct ListTicketsQuery {
     /// Reported before: an RFC 3339 instant or a date.
     #[param(max_length = 40)]
     pub reported_to: Option<String>,
-    /// `reported_at` (oldest first, the default) or `-reported_at` (newest first).
+    /// Tickets with an SLA clock in this state now: `running`, `at_risk`, `breached`,
+    /// `met` or `paused`.
+    #[param(max_length = 20)]
+    pub sla_state: Option<String>,
+    /// `reported_at` (oldest first, the default), `-reported_at` (newest first) or
+    /// `deadline` (nearest running SLA deadline first; tickets without one last).
     #[param(max_length = 20)]
     pub sort: Option<String>,
     /// Page size, 1 to 200 (default 50).
@@ -66,10 +71,26 @@ pub async fn list_tickets(
     let order = match query.sort.as_deref() {
         None | Some("reported_at") => ListOrder::ReportedAsc,
         Some("-reported_at") => ListOrder::ReportedDesc,
+        Some("deadline") => ListOrder::Deadline,
         Some(_) => {
             return Err(ApiError::malformed(
                 "sort",
-                "must be `reported_at` or `-reported_at`",
+                "must be `reported_at`, `-reported_at` or `deadline`",
+            ));
+        }
+    };
+    let now = state.now();
+    let sla_state = match query.sla_state.as_deref() {
+        None => None,
+        Some("running") => Some(SlaStateFilter::Running),
+        Some("at_risk") => Some(SlaStateFilter::AtRisk),
+        Some("breached") => Some(SlaStateFilter::Breached),
+        Some("met") => Some(SlaStateFilter::Met),
+        Some("paused") => Some(SlaStateFilter::Paused),
+        Some(_) => {
+            return Err(ApiError::malformed(
+                "sla_state",
+                "must be running, at_risk, breached, met or paused",
             ));
         }
     };
@@ -98,6 +119,7 @@ pub async fn list_tickets(
             .as_deref()
             .map(|t| parse_instant_or_date("reported_to", t))
             .transpose()?,
+        sla_state: sla_state.map(|state| (state, now)),
     };
     if caller.0.role == Role::Agency {
         if filter
@@ -115,27 +137,37 @@ pub async fn list_tickets(
         .as_deref()
         .map(|cursor| decode_cursor(cursor, order))
         .transpose()?;
-    let tickets = state
+    let (mut tickets, mut clocks) = state
         .run(move |conn| {
-            db::tickets::list_tickets(conn, &filter, order, after, i64::from(limit) + 1)
+            let tickets =
+                db::tickets::list_tickets(conn, &filter, order, after, i64::from(limit) + 1)?;
+            let ids: Vec<Uuid> = tickets.iter().map(|t| t.id).collect();
+            let clocks = db::clocks::load_clocks(conn, &ids)?;
+            Ok((tickets, clocks))
         })
         .await?;
     let more = tickets.len() > limit as usize;
-    let page = &tickets[..tickets.len().min(limit as usize)];
-    let next_cursor = match page.last() {
-        Some(last) if more => Some(encode_cursor(last.reported_at, last.id, order)),
+    tickets.truncate(limit as usize);
+    let next_cursor = match tickets.last() {
+        Some(last) if more => Some(encode_cursor(order.key_of(last), last.id, order)),
         _ => None,
     };
-    Ok(HttpResponse::Ok().json(TicketList {
-        items: page.iter().map(TicketResponse::from).collect(),
-        next_cursor,
-    }))
+    let engine = state.engine();
+    let items = tickets
+        .iter()
+        .map(|t| {
+            let clocks = clocks.remove(&t.id).unwrap_or_default();
+            TicketResponse::new(t, &clocks, &engine, now)
+        })
+        .collect();
+    Ok(HttpResponse::Ok().json(TicketList { items, next_cursor }))
 }
 
 fn order_tag(order: ListOrder) -> &'static str {
     match order {
         ListOrder::ReportedAsc => "a",
         ListOrder::ReportedDesc => "d",
+        ListOrder::Deadline => "n",
     }
 }
 

@@ -12,6 +12,7 @@ use super::auth::Caller;
 use super::input::{etag, if_match_version, parse_id, parse_json, read_body};
 use super::problem::{ApiError, Problem};
 use crate::db;
+use crate::db::clocks::StoredClock;
 use crate::db::tickets::IdempotencyKey;
 use crate::domain::Role;
 use crate::domain::ticket::Ticket;
@@ -47,16 +48,21 @@ pub async fn create_ticket(
     let body = read_body(payload, state.settings.max_body_bytes).await?;
     let new = parse_json::<CreateTicketRequest>(&body)?.validate(state.now())?;
     let idempotency = idempotency_key(&request, &new)?;
-    let (actor, now) = (caller.0, state.now());
-    let created = state
-        .run(move |conn| db::tickets::create_ticket(conn, &new, &actor, idempotency.as_ref(), now))
+    let (actor, now, engine) = (caller.0, state.now(), state.engine());
+    let (created, clocks) = state
+        .run(move |conn| {
+            let created =
+                db::tickets::create_ticket(conn, &engine, &new, &actor, idempotency.as_ref(), now)?;
+            let clocks = clocks_of(conn, created.ticket.id)?;
+            Ok((created, clocks))
+        })
         .await?;
     let mut response = HttpResponse::Created();
     response.insert_header((header::LOCATION, ticket_location(&created.ticket)));
     if created.replayed {
         response.insert_header(("Idempotency-Replayed", "true"));
     }
-    Ok(ticket_response(response, &created.ticket))
+    Ok(ticket_response(&state, response, &created.ticket, &clocks))
 }
 
 fn idempotency_key(
@@ -104,8 +110,13 @@ pub async fn get_ticket(
     caller: Caller,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let ticket = readable_ticket(&state, &caller, parse_id("id", &id)?).await?;
-    Ok(ticket_response(HttpResponse::Ok(), &ticket))
+    let (ticket, clocks) = readable_ticket(&state, &caller, parse_id("id", &id)?).await?;
+    Ok(ticket_response(
+        &state,
+        HttpResponse::Ok(),
+        &ticket,
+        &clocks,
+    ))
 }
 
 /// The ticket if it exists and the caller may read it; 404 otherwise, so that an agency
@@ -114,13 +125,29 @@ async fn readable_ticket(
     state: &AppState,
     caller: &Caller,
     id: uuid::Uuid,
-) -> Result<Ticket, ApiError> {
-    let ticket = state
-        .run(move |conn| db::tickets::find_ticket(conn, id))
-        .await?
-        .filter(|ticket| caller.0.can_read_ticket_of(ticket.agency_id))
-        .ok_or(ApiError::NotFound("ticket"))?;
-    Ok(ticket)
+) -> Result<(Ticket, Vec<StoredClock>), ApiError> {
+    let found = state
+        .run(move |conn| {
+            let Some(ticket) = db::tickets::find_ticket(conn, id)? else {
+                return Ok(None);
+            };
+            let clocks = clocks_of(conn, id)?;
+            Ok(Some((ticket, clocks)))
+        })
+        .await?;
+    found
+        .filter(|(ticket, _)| caller.0.can_read_ticket_of(ticket.agency_id))
+        .ok_or(ApiError::NotFound("ticket"))
+}
+
+/// A ticket's stored clocks.
+fn clocks_of(
+    conn: &mut crate::db::DbConnection,
+    id: uuid::Uuid,
+) -> Result<Vec<StoredClock>, crate::db::StoreError> {
+    Ok(db::clocks::load_clocks(conn, &[id])?
+        .remove(&id)
+        .unwrap_or_default())
 }
 
 /// Record an event on a ticket
@@ -152,21 +179,31 @@ pub async fn create_ticket_event(
     let id = parse_id("id", &id)?;
     if caller.0.role == Role::Agency {
         // Read-only; a ticket it may not read does not exist for it.
-        readable_ticket(&state, &caller, id).await?;
+        let _ = readable_ticket(&state, &caller, id).await?;
         caller.require(false, "record ticket events")?;
     }
     let expected_version = if_match_version(&request)?;
     let body = read_body(payload, state.settings.max_body_bytes).await?;
     let command = parse_json::<CreateEventRequest>(&body)?.into_command();
-    let (actor, now) = (caller.0, state.now());
-    let (event, ticket) = state
+    let (actor, now, engine) = (caller.0, state.now(), state.engine());
+    let (event, ticket, clocks) = state
         .run(move |conn| {
-            db::tickets::record_event(conn, id, &command, &actor, expected_version, now)
+            let (event, ticket) = db::tickets::record_event(
+                conn,
+                &engine,
+                id,
+                &command,
+                &actor,
+                expected_version,
+                now,
+            )?;
+            let clocks = clocks_of(conn, id)?;
+            Ok((event, ticket, clocks))
         })
         .await?;
     let body = EventCreatedResponse {
         event: EventResponse::from(&event),
-        ticket: TicketResponse::from(&ticket),
+        ticket: TicketResponse::new(&ticket, &clocks, &state.engine(), state.now()),
     };
     Ok(HttpResponse::Created()
         .insert_header((header::ETAG, etag(ticket.version)))
@@ -188,7 +225,7 @@ pub async fn list_ticket_events(
     caller: Caller,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let ticket = readable_ticket(&state, &caller, parse_id("id", &id)?).await?;
+    let (ticket, _) = readable_ticket(&state, &caller, parse_id("id", &id)?).await?;
     let events = state
         .run(move |conn| db::events::list_events(conn, ticket.id))
         .await?;
@@ -201,8 +238,18 @@ fn ticket_location(ticket: &Ticket) -> String {
     format!("/api/v1/tickets/{}", ticket.id)
 }
 
-fn ticket_response(mut builder: actix_web::HttpResponseBuilder, ticket: &Ticket) -> HttpResponse {
+fn ticket_response(
+    state: &AppState,
+    mut builder: actix_web::HttpResponseBuilder,
+    ticket: &Ticket,
+    clocks: &[StoredClock],
+) -> HttpResponse {
     builder
         .insert_header((header::ETAG, etag(ticket.version)))
-        .json(TicketResponse::from(ticket))
+        .json(TicketResponse::new(
+            ticket,
+            clocks,
+            &state.engine(),
+            state.now(),
+        ))
 }

@@ -1,9 +1,11 @@
 //! Request and response bodies of `/tickets`, with their checks and OpenAPI schemas.
 
+use crate::db::clocks::StoredClock;
 use crate::domain::lifecycle::{MAX_CLOCK_SKEW, allowed_actions};
 use crate::domain::ticket::{NewTicket, Requester, Ticket, TicketEvent};
 use crate::domain::validation::Checker;
 use crate::domain::{Action, Channel, EventCommand, Invalid, ReplyChannel, Status};
+use crate::sla::{ClockState, SlaEngine};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -105,10 +107,71 @@ pub struct TicketResponse {
     /// The event types the ticket's state allows now.
     #[schema(max_items = 20)]
     pub allowed_actions: Vec<Action>,
+    /// The nearest deadline of a running SLA clock (the queue's order).
+    pub next_deadline: Option<DateTime<Utc>>,
+    /// The SLA clocks that apply to the ticket, as of now.
+    #[schema(max_items = 10)]
+    pub sla: Vec<SlaClockResponse>,
 }
 
-impl From<&Ticket> for TicketResponse {
-    fn from(ticket: &Ticket) -> TicketResponse {
+/// One SLA clock of a ticket (SPEC §3).
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct SlaClockResponse {
+    /// `SLA.6` … `SLA.10`.
+    #[schema(max_length = 10, example = "SLA.6")]
+    pub code: String,
+    #[schema(max_length = 300)]
+    pub commitment: String,
+    #[schema(minimum = 0)]
+    pub target_seconds: i64,
+    /// The calendar that counts the time (`default`, `24x7`).
+    #[schema(max_length = 50)]
+    pub calendar: String,
+    pub started_at: DateTime<Utc>,
+    /// `null` while paused with time left.
+    pub deadline: Option<DateTime<Utc>>,
+    pub stopped_at: Option<DateTime<Utc>>,
+    pub state: ClockState,
+    /// Business seconds counted so far (up to the stop).
+    pub elapsed_seconds: i64,
+    /// Target minus elapsed; negative once breached.
+    pub remaining_seconds: i64,
+    /// Running with at least the configured share of the target used.
+    pub at_risk: bool,
+}
+
+impl TicketResponse {
+    /// The ticket with its clocks as seen at `now`.
+    pub fn new(
+        ticket: &Ticket,
+        clocks: &[StoredClock],
+        engine: &SlaEngine,
+        now: DateTime<Utc>,
+    ) -> TicketResponse {
+        let sla = clocks
+            .iter()
+            .filter_map(|stored| {
+                let clock = &stored.clock;
+                let calendar = engine.calendar(&clock.calendar)?;
+                let view = clock.view(calendar, now).ok()??;
+                Some(SlaClockResponse {
+                    code: clock.code.clone(),
+                    commitment: engine
+                        .policy(&clock.code)
+                        .map(|p| p.commitment.clone())
+                        .unwrap_or_default(),
+                    target_seconds: clock.target_seconds,
+                    calendar: clock.calendar.clone(),
+                    started_at: clock.started_at,
+                    deadline: clock.deadline,
+                    stopped_at: clock.stopped_at,
+                    state: view.state,
+                    elapsed_seconds: view.elapsed_seconds,
+                    remaining_seconds: view.remaining_seconds,
+                    at_risk: view.at_risk,
+                })
+            })
+            .collect();
         TicketResponse {
             id: ticket.id,
             number: ticket.number.clone(),
@@ -128,6 +191,8 @@ impl From<&Ticket> for TicketResponse {
             created_by: ticket.created_by,
             version: ticket.version,
             allowed_actions: allowed_actions(&ticket.state()),
+            next_deadline: ticket.next_deadline,
+            sla,
         }
     }
 }
@@ -188,7 +253,8 @@ pub struct EventResponse {
     pub at: DateTime<Utc>,
     /// When the server received it.
     pub recorded_at: DateTime<Utc>,
-    pub actor_id: Uuid,
+    /// `null` for what the service records itself (`sla_at_risk`, `sla_breached`).
+    pub actor_id: Option<Uuid>,
     /// The ticket's state, level and assignee after the event.
     pub status: Status,
     #[schema(minimum = 1, maximum = 2)]
@@ -203,6 +269,9 @@ pub struct EventResponse {
     pub reason: Option<String>,
     #[schema(max_length = 200)]
     pub service: Option<String>,
+    /// For `sla_at_risk` and `sla_breached`: the SLA.
+    #[schema(max_length = 10)]
+    pub code: Option<String>,
 }
 
 impl From<&TicketEvent> for EventResponse {
@@ -230,6 +299,7 @@ impl From<&TicketEvent> for EventResponse {
             resolution: text("resolution"),
             reason: text("reason"),
             service: text("service"),
+            code: text("code"),
         }
     }
 }
@@ -253,7 +323,7 @@ pub struct EventList {
 pub struct TicketList {
     #[schema(max_items = 200)]
     pub items: Vec<TicketResponse>,
-    /// Absent on the last page.
+    /// `null` on the last page.
     #[schema(max_length = 200)]
     pub next_cursor: Option<String>,
 }

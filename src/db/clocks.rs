@@ -1,0 +1,249 @@
+//! Each ticket's SLA clocks as last computed, and the flags that make the clock watcher
+//! record every crossing exactly once.
+
+use super::schema::{ticket_clocks, tickets};
+use super::{DbConnection, StoreError, from_db_time, to_db_time};
+use crate::db::error::parse_stored;
+use crate::sla::Clock;
+use chrono::{DateTime, NaiveDateTime, Utc};
+use diesel::prelude::*;
+use std::collections::HashMap;
+use uuid::Uuid;
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = ticket_clocks)]
+struct ClockRow {
+    ticket_id: String,
+    code: String,
+    target_seconds: i64,
+    calendar: String,
+    started_at: NaiveDateTime,
+    applies_from: NaiveDateTime,
+    deadline: Option<NaiveDateTime>,
+    at_risk_at: Option<NaiveDateTime>,
+    stopped_at: Option<NaiveDateTime>,
+    segment_started_at: NaiveDateTime,
+    consumed_seconds: i64,
+    paused: bool,
+    risk_recorded: bool,
+    breach_recorded: bool,
+}
+
+/// A stored clock and whether its crossings were recorded.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredClock {
+    pub ticket_id: Uuid,
+    pub clock: Clock,
+    pub risk_recorded: bool,
+    pub breach_recorded: bool,
+}
+
+/// `applies_from` may be "always" (the minimum instant); stored as 0001-01-01 to stay in the
+/// range where timestamps sort as text on SQLite.
+fn store_floor(at: DateTime<Utc>) -> NaiveDateTime {
+    let floor = DateTime::from_timestamp(-62_135_596_800, 0).expect("0001-01-01");
+    to_db_time(at.max(floor))
+}
+
+impl TryFrom<ClockRow> for StoredClock {
+    type Error = StoreError;
+    fn try_from(row: ClockRow) -> Result<StoredClock, StoreError> {
+        Ok(StoredClock {
+            ticket_id: parse_stored("ticket_clocks.ticket_id", &row.ticket_id)?,
+            clock: Clock {
+                code: row.code,
+                target_seconds: row.target_seconds,
+                calendar: row.calendar,
+                started_at: from_db_time(row.started_at),
+                applies_from: from_db_time(row.applies_from),
+                deadline: row.deadline.map(from_db_time),
+                at_risk_at: row.at_risk_at.map(from_db_time),
+                stopped_at: row.stopped_at.map(from_db_time),
+                segment_started_at: from_db_time(row.segment_started_at),
+                consumed_seconds: row.consumed_seconds,
+                paused: row.paused,
+            },
+            risk_recorded: row.risk_recorded,
+            breach_recorded: row.breach_recorded,
+        })
+    }
+}
+
+/// Replaces a ticket's clocks (inside the event's transaction). A crossing already recorded
+/// stays recorded while the instant it was about stays the same.
+pub fn replace_clocks(
+    conn: &mut DbConnection,
+    ticket_id: Uuid,
+    clocks: &[Clock],
+) -> Result<(), StoreError> {
+    let id = ticket_id.to_string();
+    let before: HashMap<String, StoredClock> = load_clocks(conn, &[ticket_id])?
+        .remove(&ticket_id)
+        .unwrap_or_default()
+        .into_iter()
+        .map(|stored| (stored.clock.code.clone(), stored))
+        .collect();
+    diesel::delete(ticket_clocks::table.filter(ticket_clocks::ticket_id.eq(&id))).execute(conn)?;
+    for clock in clocks {
+        let previous = before.get(&clock.code);
+        let row = ClockRow {
+            ticket_id: id.clone(),
+            code: clock.code.clone(),
+            target_seconds: clock.target_seconds,
+            calendar: clock.calendar.clone(),
+            started_at: to_db_time(clock.started_at),
+            applies_from: store_floor(clock.applies_from),
+            deadline: clock.deadline.map(to_db_time),
+            at_risk_at: clock.at_risk_at.map(to_db_time),
+            stopped_at: clock.stopped_at.map(to_db_time),
+            segment_started_at: to_db_time(clock.segment_started_at),
+            consumed_seconds: clock.consumed_seconds,
+            paused: clock.paused,
+            risk_recorded: previous
+                .is_some_and(|p| p.risk_recorded && p.clock.at_risk_at == clock.at_risk_at),
+            breach_recorded: previous
+                .is_some_and(|p| p.breach_recorded && p.clock.deadline == clock.deadline),
+        };
+        // One row at a time: multi-row inserts do not compile through the backend enum.
+        diesel::insert_into(ticket_clocks::table)
+            .values(&row)
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+/// The clocks of several tickets, by ticket.
+pub fn load_clocks(
+    conn: &mut DbConnection,
+    ticket_ids: &[Uuid],
+) -> Result<HashMap<Uuid, Vec<StoredClock>>, StoreError> {
+    let ids: Vec<String> = ticket_ids.iter().map(Uuid::to_string).collect();
+    let rows: Vec<ClockRow> = ticket_clocks::table
+        .filter(ticket_clocks::ticket_id.eq_any(&ids))
+        .order((ticket_clocks::ticket_id, ticket_clocks::code))
+        .select(ClockRow::as_select())
+        .load(conn)?;
+    let mut by_ticket: HashMap<Uuid, Vec<StoredClock>> = HashMap::new();
+    for row in rows {
+        let stored = StoredClock::try_from(row)?;
+        by_ticket.entry(stored.ticket_id).or_default().push(stored);
+    }
+    for clocks in by_ticket.values_mut() {
+        clocks.sort_by_key(|stored| code_order(&stored.clock.code));
+    }
+    Ok(by_ticket)
+}
+
+/// SLA.6 before SLA.10 (text order would put SLA.10 first).
+fn code_order(code: &str) -> (u32, String) {
+    let number = code
+        .rsplit('.')
+        .next()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(u32::MAX);
+    (number, code.to_owned())
+}
+
+/// A threshold a clock has crossed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Crossing {
+    AtRisk,
+    Breached,
+}
+
+/// Clocks with a crossing that happened by `now` and is not yet recorded, oldest first.
+pub fn unrecorded_crossings(
+    conn: &mut DbConnection,
+    now: DateTime<Utc>,
+    limit: i64,
+) -> Result<Vec<(StoredClock, Crossing)>, StoreError> {
+    let now = to_db_time(now);
+    let breached: Vec<ClockRow> = ticket_clocks::table
+        .filter(ticket_clocks::breach_recorded.eq(false))
+        .filter(ticket_clocks::deadline.lt(now))
+        .filter(ticket_clocks::applies_from.le(now))
+        .filter(
+            ticket_clocks::stopped_at
+                .is_null()
+                .and(ticket_clocks::paused.eq(false))
+                .or(ticket_clocks::stopped_at.gt(ticket_clocks::deadline)),
+        )
+        .order(ticket_clocks::deadline)
+        .limit(limit)
+        .select(ClockRow::as_select())
+        .load(conn)?;
+    let at_risk: Vec<ClockRow> = ticket_clocks::table
+        .filter(ticket_clocks::risk_recorded.eq(false))
+        .filter(ticket_clocks::breach_recorded.eq(false))
+        .filter(ticket_clocks::at_risk_at.le(now))
+        .filter(ticket_clocks::deadline.ge(now))
+        .filter(ticket_clocks::applies_from.le(now))
+        .filter(ticket_clocks::stopped_at.is_null())
+        .filter(ticket_clocks::paused.eq(false))
+        .order(ticket_clocks::at_risk_at)
+        .limit(limit)
+        .select(ClockRow::as_select())
+        .load(conn)?;
+    let mut crossings = Vec::new();
+    for row in at_risk {
+        crossings.push((StoredClock::try_from(row)?, Crossing::AtRisk));
+    }
+    for row in breached {
+        crossings.push((StoredClock::try_from(row)?, Crossing::Breached));
+    }
+    Ok(crossings)
+}
+
+/// Marks a crossing recorded; `false` if another worker got there first. A breach also
+/// settles the at-risk crossing, which no longer needs telling.
+pub fn claim_crossing(
+    conn: &mut DbConnection,
+    ticket_id: Uuid,
+    code: &str,
+    crossing: Crossing,
+) -> Result<bool, StoreError> {
+    let target = ticket_clocks::table
+        .filter(ticket_clocks::ticket_id.eq(ticket_id.to_string()))
+        .filter(ticket_clocks::code.eq(code));
+    let changed = match crossing {
+        Crossing::AtRisk => diesel::update(target.filter(ticket_clocks::risk_recorded.eq(false)))
+            .set(ticket_clocks::risk_recorded.eq(true))
+            .execute(conn)?,
+        Crossing::Breached => {
+            diesel::update(target.filter(ticket_clocks::breach_recorded.eq(false)))
+                .set((
+                    ticket_clocks::breach_recorded.eq(true),
+                    ticket_clocks::risk_recorded.eq(true),
+                ))
+                .execute(conn)?
+        }
+    };
+    Ok(changed == 1)
+}
+
+/// Sets the ticket's nearest running deadline (a far-future sentinel when none runs).
+pub fn set_next_deadline(
+    conn: &mut DbConnection,
+    ticket_id: Uuid,
+    next_deadline: Option<DateTime<Utc>>,
+) -> Result<(), StoreError> {
+    diesel::update(tickets::table.find(ticket_id.to_string()))
+        .set(tickets::next_deadline.eq(deadline_column(next_deadline)))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Stored for "no running deadline", so the queue index needs no NULL ordering.
+pub fn no_deadline() -> NaiveDateTime {
+    DateTime::from_timestamp(253_402_300_799, 0)
+        .expect("9999-12-31 is representable")
+        .naive_utc()
+}
+
+pub fn deadline_column(next_deadline: Option<DateTime<Utc>>) -> NaiveDateTime {
+    next_deadline.map_or_else(no_deadline, to_db_time)
+}
+
+pub fn deadline_from_column(stored: NaiveDateTime) -> Option<DateTime<Utc>> {
+    (stored != no_deadline()).then(|| from_db_time(stored))
+}

@@ -1,0 +1,103 @@
+//! The SLA engine as configured: the calendars by name and the policies. Computes all of a
+//! ticket's clocks and the nearest running deadline.
+
+use super::calendar::{Calendar, CalendarError, Closure};
+use super::clock::{Clock, TicketFacts, compute};
+use super::policy::SlaPolicy;
+use chrono::{DateTime, Utc};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+/// Calendars by name, policies, and the share of a target after which a clock is at risk.
+#[derive(Debug, Clone)]
+pub struct SlaEngine {
+    pub calendars: BTreeMap<String, Arc<Calendar>>,
+    pub policies: Vec<SlaPolicy>,
+    pub at_risk_share: f64,
+}
+
+impl SlaEngine {
+    /// An engine with `calendars`, refusing policies that name an unknown calendar.
+    pub fn new(
+        calendars: Vec<Calendar>,
+        policies: Vec<SlaPolicy>,
+        at_risk_share: f64,
+    ) -> Result<SlaEngine, String> {
+        let calendars: BTreeMap<_, _> = calendars
+            .into_iter()
+            .map(|calendar| (calendar.name.clone(), Arc::new(calendar)))
+            .collect();
+        if let Some(policy) = policies
+            .iter()
+            .find(|p| !calendars.contains_key(&p.calendar))
+        {
+            return Err(format!(
+                "{} uses calendar `{}`, which does not exist (known: {})",
+                policy.code,
+                policy.calendar,
+                calendars.keys().cloned().collect::<Vec<_>>().join(", ")
+            ));
+        }
+        if !(0.0..=1.0).contains(&at_risk_share) {
+            return Err(format!(
+                "at-risk share {at_risk_share} is not between 0 and 1"
+            ));
+        }
+        Ok(SlaEngine {
+            calendars,
+            policies,
+            at_risk_share,
+        })
+    }
+
+    pub fn calendar(&self, name: &str) -> Option<&Arc<Calendar>> {
+        self.calendars.get(name)
+    }
+
+    pub fn policy(&self, code: &str) -> Option<&SlaPolicy> {
+        self.policies.iter().find(|p| p.code == code)
+    }
+
+    /// The same engine with `closures` (by calendar name) in place of the current ones.
+    pub fn with_closures(
+        &self,
+        closures: &BTreeMap<String, Vec<Closure>>,
+    ) -> Result<SlaEngine, CalendarError> {
+        let mut calendars = BTreeMap::new();
+        for (name, calendar) in &self.calendars {
+            let wanted = closures.get(name).cloned().unwrap_or_default();
+            let calendar = if wanted == calendar.closures {
+                calendar.clone()
+            } else {
+                Arc::new(calendar.with_closures(wanted)?)
+            };
+            calendars.insert(name.clone(), calendar);
+        }
+        Ok(SlaEngine {
+            calendars,
+            policies: self.policies.clone(),
+            at_risk_share: self.at_risk_share,
+        })
+    }
+
+    /// Every clock that applies to the ticket (started or not yet visible), in policy order.
+    pub fn clocks(&self, ticket: &TicketFacts) -> Result<Vec<Clock>, CalendarError> {
+        let mut clocks = Vec::new();
+        for policy in &self.policies {
+            let calendar = &self.calendars[&policy.calendar];
+            if let Some(clock) = compute(policy, calendar, ticket, self.at_risk_share)? {
+                clocks.push(clock);
+            }
+        }
+        Ok(clocks)
+    }
+
+    /// The nearest deadline among clocks that are running (neither stopped nor paused).
+    pub fn next_deadline(clocks: &[Clock]) -> Option<DateTime<Utc>> {
+        clocks
+            .iter()
+            .filter(|clock| clock.stopped_at.is_none() && !clock.paused)
+            .filter_map(|clock| clock.deadline)
+            .min()
+    }
+}
