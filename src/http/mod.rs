@@ -4,6 +4,7 @@
 
 pub mod agencies;
 pub mod auth;
+pub mod calendars;
 pub mod input;
 pub mod openapi;
 pub mod problem;
@@ -130,6 +131,28 @@ pub fn configure(config: &mut web::ServiceConfig) {
                 )
                 .service(web::resource("/users/{id}").get(users::get_user))
                 .route(
+                    "/tickets/{id}/sla/{code}/explanation",
+                    web::get().to(tickets::sla::explain_clock),
+                )
+                .route("/calendars", web::get().to(calendars::list_calendars))
+                .route("/calendars/{name}", web::get().to(calendars::get_calendar))
+                .route(
+                    "/calendars/{name}/holidays",
+                    web::get().to(calendars::get_holidays),
+                )
+                .route(
+                    "/calendars/{name}/closures",
+                    web::post().to(calendars::create_closure),
+                )
+                .route(
+                    "/calendars/{name}/deadlines",
+                    web::post().to(calendars::compute_deadlines),
+                )
+                .route(
+                    "/calendars/{name}/elapsed",
+                    web::post().to(calendars::compute_elapsed),
+                )
+                .route(
                     "/reports/status-by-level",
                     web::get().to(reports::get_status_by_level),
                 ),
@@ -146,9 +169,16 @@ pub fn start_server(state: AppState, listener: TcpListener) -> std::io::Result<S
         state.settings.rate_limit_burst,
     );
     let workers = state.settings.workers;
+    let watch_interval = std::time::Duration::from_secs(state.settings.sla_watch_interval_seconds);
     let state = web::Data::new(state);
     let limiter = web::Data::new(limiter);
     spawn_limiter_cleanup(limiter.clone());
+    actix_web::rt::spawn(crate::jobs::clock_watcher::watch(
+        state.pool.clone(),
+        state.clock.clone(),
+        watch_interval,
+    ));
+    spawn_closure_reload(state.clone());
     let mut server = HttpServer::new(move || {
         App::new()
             .app_data(state.clone())
@@ -173,6 +203,19 @@ fn spawn_limiter_cleanup(limiter: web::Data<ratelimit::Limiter>) {
         loop {
             tick.tick().await;
             limiter.forget_idle();
+        }
+    });
+}
+
+/// Reloads calendar closures now and then: another instance may have added one.
+fn spawn_closure_reload(state: web::Data<AppState>) {
+    actix_web::rt::spawn(async move {
+        let mut tick = actix_web::rt::time::interval(std::time::Duration::from_secs(60));
+        loop {
+            tick.tick().await;
+            if let Err(e) = state.reload_closures().await {
+                tracing::warn!(error = %e, "reloading calendar closures failed");
+            }
         }
     });
 }

@@ -3,7 +3,7 @@
 //! that it passes the Italian public-administration guidelines (ModI) checker.
 
 use super::problem::Problem;
-use super::{agencies, reports, status, tickets, users};
+use super::{agencies, calendars, reports, status, tickets, users};
 use actix_web::HttpResponse;
 use serde_json::json;
 use std::sync::OnceLock;
@@ -40,6 +40,13 @@ use utoipa::{Modify, OpenApi, PartialSchema};
         users::create_user,
         users::list_users,
         users::get_user,
+        tickets::sla::explain_clock,
+        calendars::list_calendars,
+        calendars::get_calendar,
+        calendars::get_holidays,
+        calendars::create_closure,
+        calendars::compute_deadlines,
+        calendars::compute_elapsed,
         reports::get_status_by_level,
         status::get_status,
     ),
@@ -47,6 +54,7 @@ use utoipa::{Modify, OpenApi, PartialSchema};
         (name = "tickets", description = "Tickets, their events and history."),
         (name = "agencies", description = "Agencies (enti) and their contacts."),
         (name = "users", description = "Helpdesk users, roles and tokens."),
+        (name = "calendars", description = "Business calendars, holidays, closures, deadline arithmetic."),
         (name = "reports", description = "Summaries and reports."),
         (name = "status", description = "Service health."),
     ),

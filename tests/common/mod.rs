@@ -13,6 +13,8 @@ use helpdesk::domain::{Level, Role};
 use serde_json::{Value, json};
 use std::collections::HashMap;
 use std::net::TcpListener;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::mpsc;
 use uuid::Uuid;
 
@@ -83,6 +85,9 @@ pub struct TestApp {
     pub base: String,
     pub admin: String,
     pub database_url: String,
+    pub pool: helpdesk::db::Pool,
+    /// The app's "now" in microseconds; `i64::MIN` follows the system clock.
+    now: Arc<AtomicI64>,
     handle: actix_web::dev::ServerHandle,
     _database: TestDatabase,
 }
@@ -101,7 +106,14 @@ pub fn spawn_app() -> TestApp {
 pub fn spawn_app_with(mut settings: Settings) -> TestApp {
     let (database, url) = fresh_database();
     settings.database_url = url.clone();
+    let now = Arc::new(AtomicI64::new(i64::MIN));
+    let clock_now = now.clone();
+    let clock: helpdesk::http::Clock = Arc::new(move || match clock_now.load(Ordering::SeqCst) {
+        i64::MIN => chrono::Utc::now(),
+        micros => chrono::DateTime::from_timestamp_micros(micros).unwrap(),
+    });
     let pool = helpdesk::app::open_database(&settings).expect("open the test database");
+    let server_pool = pool.clone();
     let admin = helpdesk::app::bootstrap_admin(&pool, chrono::Utc::now())
         .expect("bootstrap")
         .expect("a fresh database has no users");
@@ -110,9 +122,8 @@ pub fn spawn_app_with(mut settings: Settings) -> TestApp {
     let (sender, receiver) = mpsc::channel();
     std::thread::spawn(move || {
         actix_web::rt::System::new().block_on(async move {
-            let server =
-                helpdesk::app::start(settings, pool, helpdesk::app::system_clock(), listener)
-                    .expect("start the server");
+            let server = helpdesk::app::start(settings, server_pool, clock, listener)
+                .expect("start the server");
             sender.send(server.handle()).unwrap();
             server.await
         })
@@ -122,6 +133,8 @@ pub fn spawn_app_with(mut settings: Settings) -> TestApp {
         base,
         admin,
         database_url: url,
+        pool,
+        now,
         handle,
         _database: database,
     }
@@ -181,6 +194,19 @@ fn agent() -> ureq::Agent {
 }
 
 impl TestApp {
+    /// Fixes the app's "now" (RFC 3339).
+    pub fn set_now(&self, at: &str) {
+        let at = chrono::DateTime::parse_from_rfc3339(at).expect("an RFC 3339 instant");
+        self.now.store(at.timestamp_micros(), Ordering::SeqCst);
+    }
+
+    pub fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        match self.now.load(Ordering::SeqCst) {
+            i64::MIN => chrono::Utc::now(),
+            micros => chrono::DateTime::from_timestamp_micros(micros).unwrap(),
+        }
+    }
+
     /// Sends a request; `body` is sent as given (so tests can send malformed JSON).
     pub fn send(
         &self,

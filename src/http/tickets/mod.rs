@@ -2,6 +2,7 @@
 //! and `Idempotency-Key`.
 
 pub mod list;
+pub mod sla;
 mod types;
 
 pub use list::list_tickets;
@@ -121,7 +122,7 @@ pub async fn get_ticket(
 
 /// The ticket if it exists and the caller may read it; 404 otherwise, so that an agency
 /// cannot learn whether another agency's ticket exists.
-async fn readable_ticket(
+pub(super) async fn readable_ticket(
     state: &AppState,
     caller: &Caller,
     id: uuid::Uuid,

@@ -1,0 +1,513 @@
+//! `/calendars`: the business calendars, their holidays and closures, and batch deadline and
+//! elapsed computations.
+
+use super::AppState;
+use super::auth::Caller;
+use super::input::{parse_json, parse_query, read_body};
+use super::problem::ApiError;
+use crate::db;
+use crate::domain::FieldError;
+use crate::domain::validation::Checker;
+use crate::sla::holidays::HolidayDate;
+use crate::sla::{Calendar, Closure};
+use actix_web::{HttpRequest, HttpResponse, web};
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use std::sync::Arc;
+use utoipa::ToSchema;
+
+/// Most items one batch request may carry.
+pub const MAX_BATCH_ITEMS: usize = 10_000;
+/// Batch bodies are larger than the rest; they get their own limit.
+const BATCH_BODY_LIMIT: usize = 4 * 1024 * 1024;
+/// Longest duration a deadline may be asked for: ten years of seconds.
+const MAX_SECONDS: i64 = 10 * 366 * 86_400;
+
+/// Opening hours within a day, local time.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct OpeningHours {
+    #[schema(max_length = 5, example = "08:00")]
+    pub open: String,
+    #[schema(max_length = 5, example = "18:00")]
+    pub close: String,
+}
+
+/// One weekday's opening hours.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct DaySchedule {
+    #[schema(max_length = 10, example = "monday")]
+    pub day: String,
+    #[schema(max_items = 24)]
+    pub hours: Vec<OpeningHours>,
+}
+
+/// A holiday rule.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct HolidayRuleResponse {
+    #[schema(max_length = 100)]
+    pub name: String,
+    /// `MM-DD` for a fixed date, `easter_monday` for Easter Monday.
+    #[schema(max_length = 20, example = "06-24")]
+    pub date: String,
+    pub first_year: Option<i32>,
+    pub last_year: Option<i32>,
+}
+
+/// A one-off closure: whole local days, inclusive.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct ClosureResponse {
+    pub first_day: NaiveDate,
+    pub last_day: NaiveDate,
+    #[schema(max_length = 500)]
+    pub reason: String,
+}
+
+/// A business calendar.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct CalendarResponse {
+    #[schema(max_length = 50, example = "default")]
+    pub name: String,
+    #[schema(max_length = 50, example = "Europe/Rome")]
+    pub time_zone: String,
+    /// Every second counts (no schedule, no holidays).
+    pub always_open: bool,
+    #[schema(max_items = 7)]
+    pub week: Vec<DaySchedule>,
+    #[schema(max_items = 100)]
+    pub holidays: Vec<HolidayRuleResponse>,
+    #[schema(max_items = 10000)]
+    pub closures: Vec<ClosureResponse>,
+}
+
+/// The calendars.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct CalendarList {
+    #[schema(max_items = 100)]
+    pub items: Vec<CalendarResponse>,
+}
+
+fn clock_text(seconds: u32) -> String {
+    format!("{:02}:{:02}", seconds / 3600, seconds % 3600 / 60)
+}
+
+impl From<&Calendar> for CalendarResponse {
+    fn from(calendar: &Calendar) -> CalendarResponse {
+        let days = [
+            "monday",
+            "tuesday",
+            "wednesday",
+            "thursday",
+            "friday",
+            "saturday",
+            "sunday",
+        ];
+        CalendarResponse {
+            name: calendar.name.clone(),
+            time_zone: calendar.time_zone.name().to_owned(),
+            always_open: calendar.always_open,
+            week: days
+                .iter()
+                .zip(&calendar.week.days)
+                .map(|(day, intervals)| DaySchedule {
+                    day: (*day).to_owned(),
+                    hours: intervals
+                        .iter()
+                        .map(|i| OpeningHours {
+                            open: clock_text(i.open),
+                            close: clock_text(i.close),
+                        })
+                        .collect(),
+                })
+                .collect(),
+            holidays: calendar
+                .holidays
+                .rules
+                .iter()
+                .map(|rule| HolidayRuleResponse {
+                    name: rule.name.clone(),
+                    date: match rule.date {
+                        HolidayDate::Fixed { month, day } => format!("{month:02}-{day:02}"),
+                        HolidayDate::EasterMonday => "easter_monday".into(),
+                    },
+                    first_year: rule.first_year,
+                    last_year: rule.last_year,
+                })
+                .collect(),
+            closures: calendar
+                .closures
+                .iter()
+                .map(|c| ClosureResponse {
+                    first_day: c.first,
+                    last_day: c.last,
+                    reason: c.reason.clone(),
+                })
+                .collect(),
+        }
+    }
+}
+
+fn calendar_named(state: &AppState, name: &str) -> Result<Arc<Calendar>, ApiError> {
+    state
+        .engine()
+        .calendar(name)
+        .cloned()
+        .ok_or(ApiError::NotFound("calendar"))
+}
+
+/// List calendars
+///
+/// The business calendars SLA clocks count in: `default` (Europe/Rome office hours) and
+/// `24x7`.
+#[utoipa::path(
+    get, path = "/calendars", tag = "calendars", operation_id = "list_calendars",
+    responses((status = 200, description = "The calendars.", body = CalendarList)),
+    security(("bearer" = []))
+)]
+pub async fn list_calendars(state: web::Data<AppState>, _caller: Caller) -> HttpResponse {
+    let engine = state.engine();
+    HttpResponse::Ok().json(CalendarList {
+        items: engine
+            .calendars
+            .values()
+            .map(|c| CalendarResponse::from(c.as_ref()))
+            .collect(),
+    })
+}
+
+/// Read a calendar
+///
+/// A calendar's time zone, weekly hours, holiday rules and closures.
+#[utoipa::path(
+    get, path = "/calendars/{name}", tag = "calendars", operation_id = "read_calendar",
+    params(("name" = String, Path, description = "`default` or `24x7`.", max_length = 50)),
+    responses((status = 200, description = "The calendar.", body = CalendarResponse)),
+    security(("bearer" = []))
+)]
+pub async fn get_calendar(
+    state: web::Data<AppState>,
+    _caller: Caller,
+    name: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let calendar = calendar_named(&state, &name)?;
+    Ok(HttpResponse::Ok().json(CalendarResponse::from(calendar.as_ref())))
+}
+
+/// The year whose closed days to list.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct HolidaysQuery {
+    /// Default: the current year.
+    #[param(minimum = 1900, maximum = 2400, example = 2016)]
+    pub year: Option<i32>,
+}
+
+/// A day the calendar is closed.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct ClosedDay {
+    pub date: NaiveDate,
+    #[schema(max_length = 500)]
+    pub name: String,
+    /// `holiday` or `closure`.
+    #[schema(max_length = 10)]
+    pub kind: String,
+}
+
+/// A year's closed days.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct ClosedDayList {
+    #[schema(max_items = 400)]
+    pub items: Vec<ClosedDay>,
+}
+
+/// A calendar's holidays in a year
+///
+/// The holidays and closures of one year, in date order (a holiday on a weekend is listed
+/// as it falls; it is not moved).
+#[utoipa::path(
+    get, path = "/calendars/{name}/holidays", tag = "calendars", operation_id = "calendar_holidays",
+    params(("name" = String, Path, description = "`default` or `24x7`.", max_length = 50), HolidaysQuery),
+    responses((status = 200, description = "The closed days.", body = ClosedDayList)),
+    security(("bearer" = []))
+)]
+pub async fn get_holidays(
+    state: web::Data<AppState>,
+    _caller: Caller,
+    request: HttpRequest,
+    name: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    use chrono::Datelike;
+    let query: HolidaysQuery = parse_query(&request)?;
+    let year = query.year.unwrap_or_else(|| state.now().year());
+    if !(1900..=2400).contains(&year) {
+        return Err(ApiError::malformed("year", "must be between 1900 and 2400"));
+    }
+    let calendar = calendar_named(&state, &name)?;
+    let mut items: Vec<ClosedDay> = calendar
+        .holidays
+        .in_year(year)
+        .into_iter()
+        .map(|(date, name)| ClosedDay {
+            date,
+            name: name.to_owned(),
+            kind: "holiday".into(),
+        })
+        .collect();
+    for closure in &calendar.closures {
+        for date in closure.first.iter_days().take_while(|d| *d <= closure.last) {
+            if date.year() == year {
+                items.push(ClosedDay {
+                    date,
+                    name: closure.reason.clone(),
+                    kind: "closure".into(),
+                });
+            }
+        }
+    }
+    items.sort_by_key(|day| day.date);
+    Ok(HttpResponse::Ok().json(ClosedDayList { items }))
+}
+
+/// A closure to add.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateClosureRequest {
+    #[schema(required = true)]
+    pub first_day: Option<NaiveDate>,
+    /// Default: `first_day` (a single day).
+    pub last_day: Option<NaiveDate>,
+    #[schema(required = true, max_length = 500, example = "Ponte dell'Immacolata")]
+    pub reason: Option<String>,
+}
+
+/// Add a closure
+///
+/// Closes the calendar for whole local days (e.g. a bridge day); admin only. Clocks computed
+/// from now on count it; clocks already stored change with their ticket's next event.
+#[utoipa::path(
+    post, path = "/calendars/{name}/closures", tag = "calendars", operation_id = "create_closure",
+    params(("name" = String, Path, description = "`default`.", max_length = 50)),
+    request_body = CreateClosureRequest,
+    responses((status = 201, description = "The calendar with the closure.", body = CalendarResponse)),
+    security(("bearer" = []))
+)]
+pub async fn create_closure(
+    state: web::Data<AppState>,
+    caller: Caller,
+    name: web::Path<String>,
+    payload: web::Payload,
+) -> Result<HttpResponse, ApiError> {
+    caller.require(caller.0.can_manage_users(), "change calendars")?;
+    let calendar = calendar_named(&state, &name)?;
+    if calendar.always_open {
+        return Err(ApiError::Conflict("the 24x7 calendar never closes".into()));
+    }
+    let body = read_body(payload, state.settings.max_body_bytes).await?;
+    let request: CreateClosureRequest = parse_json(&body)?;
+    let mut checker = Checker::new();
+    if request.first_day.is_none() {
+        checker.add("first_day", "is required (YYYY-MM-DD)");
+    }
+    checker.required_text("reason", request.reason.as_deref(), 500);
+    let first = request.first_day.unwrap_or_default();
+    let last = request.last_day.unwrap_or(first);
+    if last < first {
+        checker.add("last_day", "must not be before first_day");
+    } else if (last - first).num_days() > 366 {
+        checker.add("last_day", "a closure lasts at most a year");
+    }
+    checker.finish()?;
+    let closure = Closure {
+        first,
+        last,
+        reason: request.reason.unwrap_or_default().trim().to_owned(),
+    };
+    let (calendar_name, user, now) = (calendar.name.clone(), caller.0.user_id, state.now());
+    state
+        .run(move |conn| db::calendars::insert_closure(conn, &calendar_name, &closure, user, now))
+        .await?;
+    state.reload_closures().await?;
+    let calendar = calendar_named(&state, &name)?;
+    Ok(HttpResponse::Created().json(CalendarResponse::from(calendar.as_ref())))
+}
+
+/// Deadlines to compute: `{"items": [{"start": …, "seconds": N}]}`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DeadlinesRequest {
+    #[schema(max_items = 10000, value_type = Vec<DeadlineItem>)]
+    pub items: Vec<Value>,
+}
+
+/// One deadline to compute.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct DeadlineItem {
+    pub start: DateTime<Utc>,
+    #[schema(minimum = 0)]
+    pub seconds: i64,
+}
+
+/// Durations to measure: `{"items": [{"from": …, "to": …}]}`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ElapsedRequest {
+    #[schema(max_items = 10000, value_type = Vec<ElapsedItem>)]
+    pub items: Vec<Value>,
+}
+
+/// One range to measure.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct ElapsedItem {
+    pub from: DateTime<Utc>,
+    pub to: DateTime<Utc>,
+}
+
+/// Computed deadlines, in the order asked.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct DeadlineList {
+    #[schema(max_items = 10000)]
+    pub items: Vec<DeadlineResult>,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct DeadlineResult {
+    pub deadline: DateTime<Utc>,
+}
+
+/// Measured business time, in the order asked.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct ElapsedList {
+    #[schema(max_items = 10000)]
+    pub items: Vec<ElapsedResult>,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct ElapsedResult {
+    pub seconds: i64,
+}
+
+fn instant_field(
+    item: &Value,
+    index: usize,
+    key: &str,
+    errors: &mut Vec<FieldError>,
+) -> Option<DateTime<Utc>> {
+    let field = format!("items[{index}].{key}");
+    match item.get(key).and_then(Value::as_str) {
+        None => errors.push(FieldError::new(field, "is required: an RFC 3339 instant")),
+        Some(text) => match DateTime::parse_from_rfc3339(text) {
+            Ok(at) => return Some(at.with_timezone(&Utc)),
+            Err(_) => errors.push(FieldError::new(field, "must be an RFC 3339 instant")),
+        },
+    }
+    None
+}
+
+async fn batch_items(state: &AppState, payload: web::Payload) -> Result<Vec<Value>, ApiError> {
+    let limit = BATCH_BODY_LIMIT.max(state.settings.max_body_bytes);
+    let body = read_body(payload, limit).await?;
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Batch {
+        items: Vec<Value>,
+    }
+    let batch: Batch = parse_json(&body)?;
+    if batch.items.len() > MAX_BATCH_ITEMS {
+        return Err(ApiError::malformed(
+            "items",
+            format!("at most {MAX_BATCH_ITEMS} items per request"),
+        ));
+    }
+    Ok(batch.items)
+}
+
+/// Compute deadlines
+///
+/// For each item, the earliest instant at which `seconds` of business time have elapsed
+/// since `start` in this calendar (SPEC §3), in the order given; up to 10,000 items. Every
+/// bad item is named in the error.
+#[utoipa::path(
+    post, path = "/calendars/{name}/deadlines", tag = "calendars", operation_id = "compute_deadlines",
+    params(("name" = String, Path, description = "`default` or `24x7`.", max_length = 50)),
+    request_body = DeadlinesRequest,
+    responses((status = 200, description = "The deadlines, in the order asked.", body = DeadlineList)),
+    security(("bearer" = []))
+)]
+pub async fn compute_deadlines(
+    state: web::Data<AppState>,
+    _caller: Caller,
+    name: web::Path<String>,
+    payload: web::Payload,
+) -> Result<HttpResponse, ApiError> {
+    let calendar = calendar_named(&state, &name)?;
+    let items = batch_items(&state, payload).await?;
+    let mut errors = Vec::new();
+    let mut deadlines = Vec::with_capacity(items.len());
+    for (index, item) in items.iter().enumerate() {
+        let start = instant_field(item, index, "start", &mut errors);
+        let seconds = match item.get("seconds").and_then(Value::as_i64) {
+            Some(seconds) if (0..=MAX_SECONDS).contains(&seconds) => Some(seconds),
+            _ => {
+                errors.push(FieldError::new(
+                    format!("items[{index}].seconds"),
+                    format!("must be a whole number from 0 to {MAX_SECONDS}"),
+                ));
+                None
+            }
+        };
+        if let (Some(start), Some(seconds)) = (start, seconds) {
+            match calendar.deadline(start, seconds) {
+                Ok(deadline) => deadlines.push(DeadlineResult { deadline }),
+                Err(e) => errors.push(FieldError::new(
+                    format!("items[{index}].start"),
+                    e.to_string(),
+                )),
+            }
+        }
+    }
+    if !errors.is_empty() {
+        return Err(ApiError::Malformed(errors));
+    }
+    Ok(HttpResponse::Ok().json(DeadlineList { items: deadlines }))
+}
+
+/// Measure business time
+///
+/// For each item, the business seconds between `from` and `to` in this calendar (negative
+/// when `to` is before `from`), in the order given; up to 10,000 items.
+#[utoipa::path(
+    post, path = "/calendars/{name}/elapsed", tag = "calendars", operation_id = "compute_elapsed",
+    params(("name" = String, Path, description = "`default` or `24x7`.", max_length = 50)),
+    request_body = ElapsedRequest,
+    responses((status = 200, description = "The business seconds, in the order asked.", body = ElapsedList)),
+    security(("bearer" = []))
+)]
+pub async fn compute_elapsed(
+    state: web::Data<AppState>,
+    _caller: Caller,
+    name: web::Path<String>,
+    payload: web::Payload,
+) -> Result<HttpResponse, ApiError> {
+    let calendar = calendar_named(&state, &name)?;
+    let items = batch_items(&state, payload).await?;
+    let mut errors = Vec::new();
+    let mut results = Vec::with_capacity(items.len());
+    for (index, item) in items.iter().enumerate() {
+        let from = instant_field(item, index, "from", &mut errors);
+        let to = instant_field(item, index, "to", &mut errors);
+        if let (Some(from), Some(to)) = (from, to) {
+            match calendar.elapsed(from, to) {
+                Ok(seconds) => results.push(ElapsedResult { seconds }),
+                Err(e) => errors.push(FieldError::new(
+                    format!("items[{index}].from"),
+                    e.to_string(),
+                )),
+            }
+        }
+    }
+    if !errors.is_empty() {
+        return Err(ApiError::Malformed(errors));
+    }
+    Ok(HttpResponse::Ok().json(ElapsedList { items: results }))
+}

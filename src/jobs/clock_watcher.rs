@@ -1,0 +1,72 @@
+//! The clock watcher: records each SLA threshold crossing (at risk, breached) as a ticket
+//! event exactly once, across restarts and instances. A crossing is claimed by flipping its
+//! flag in the same transaction that records the event; whoever flips it records it.
+
+use crate::db::clocks::{Crossing, claim_crossing, unrecorded_crossings};
+use crate::db::tickets::record_service_event;
+use crate::db::{Pool, StoreError, write_transaction};
+use crate::domain::Action;
+use chrono::{DateTime, Utc};
+use serde_json::{Map, Value, json};
+
+/// Crossings handled per pass; the next pass takes the rest.
+const BATCH: i64 = 500;
+const ATTEMPTS: usize = 5;
+
+/// Records every crossing that happened by `now` and is not yet recorded; returns how many
+/// this call recorded.
+pub fn record_crossings(pool: &Pool, now: DateTime<Utc>) -> Result<usize, StoreError> {
+    let mut conn = pool.get()?;
+    let mut recorded = 0;
+    loop {
+        let due = unrecorded_crossings(&mut conn, now, BATCH)?;
+        let found = due.len();
+        for (stored, crossing) in due {
+            let clock = &stored.clock;
+            let (action, at) = match crossing {
+                Crossing::AtRisk => (Action::SlaAtRisk, clock.at_risk_at),
+                Crossing::Breached => (Action::SlaBreached, clock.deadline),
+            };
+            let Some(at) = at else { continue };
+            let mut details = Map::new();
+            details.insert("code".into(), Value::String(clock.code.clone()));
+            details.insert("deadline".into(), json!(clock.deadline));
+            for attempt in 1..=ATTEMPTS {
+                let result = write_transaction(&mut conn, |conn| {
+                    if !claim_crossing(conn, stored.ticket_id, &clock.code, crossing)? {
+                        return Ok(false); // another instance recorded it
+                    }
+                    record_service_event(conn, stored.ticket_id, action, at, details.clone(), now)?;
+                    Ok(true)
+                });
+                match result {
+                    Ok(true) => recorded += 1,
+                    Ok(false) => {}
+                    // An agent's event changed the ticket meanwhile: try again.
+                    Err(StoreError::Contended) if attempt < ATTEMPTS => continue,
+                    Err(e) => return Err(e),
+                }
+                break;
+            }
+        }
+        if (found as i64) < BATCH {
+            return Ok(recorded);
+        }
+    }
+}
+
+/// Runs `record_crossings` every `interval` until the server stops.
+pub async fn watch(pool: Pool, clock: crate::http::Clock, interval: std::time::Duration) {
+    let mut tick = actix_web::rt::time::interval(interval);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        let (pool, now) = (pool.clone(), clock());
+        match actix_web::web::block(move || record_crossings(&pool, now)).await {
+            Ok(Ok(0)) => {}
+            Ok(Ok(recorded)) => tracing::info!(recorded, "SLA crossings recorded"),
+            Ok(Err(e)) => tracing::warn!(error = %e, "clock watcher pass failed; will retry"),
+            Err(e) => tracing::warn!(error = %e, "clock watcher task failed; will retry"),
+        }
+    }
+}

@@ -1,0 +1,5 @@
+//! Background loops inside `serve`, each with an injected clock and its own cadence (never
+//! driven by traffic). They claim their work through `db/` so that several instances never
+//! do the same thing twice.
+
+pub mod clock_watcher;

@@ -1,0 +1,427 @@
+//! SLA clocks through HTTP: on tickets, in the queue, explained, recorded by the watcher;
+//! calendars and the batch endpoints.
+
+mod common;
+
+use common::{spawn_app, spawn_app_with, test_settings};
+use helpdesk::domain::{Level, Role};
+use helpdesk::jobs::clock_watcher::record_crossings;
+use helpdesk::sla::Calendar;
+use serde_json::{Value, json};
+
+fn clock<'a>(ticket: &'a Value, code: &str) -> &'a Value {
+    ticket["sla"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["code"] == code)
+        .unwrap_or_else(|| panic!("{code} in {}", ticket["sla"]))
+}
+
+fn crossings_now(app: &common::TestApp) -> usize {
+    record_crossings(&app.pool, app.now()).unwrap()
+}
+
+#[test]
+fn sla6_is_breached_by_the_watcher_and_stays_breached_after_take_charge() {
+    let app = spawn_app();
+    let (_, agent) = app.add_user(Role::Agent, Some(Level::First), None);
+    app.set_now("2016-06-24T09:00:00Z");
+    let ticket = app.open_ticket(
+        &agent,
+        json!({"subject": "Portale giù", "channel": "phone", "reported_at": "2016-06-23T17:30:00+02:00"}),
+    );
+    let id = ticket["id"].as_str().unwrap().to_owned();
+    let sla6 = clock(&ticket, "SLA.6");
+    assert_eq!(sla6["deadline"], "2016-06-27T06:30:00Z");
+    assert_eq!(sla6["state"], "running");
+    assert_eq!(sla6["calendar"], "default");
+    assert_eq!(clock(&ticket, "SLA.7")["deadline"], "2016-06-27T11:30:00Z");
+    assert_eq!(ticket["next_deadline"], "2016-06-27T06:30:00Z");
+    assert_eq!(crossings_now(&app), 0);
+
+    app.set_now("2016-06-27T06:20:00Z");
+    assert_eq!(crossings_now(&app), 1, "SLA.6 at risk from 06:15");
+    let read = app.get(&format!("/tickets/{id}"), &agent).json();
+    assert_eq!(clock(&read, "SLA.6")["at_risk"], true);
+    assert_eq!(clock(&read, "SLA.6")["remaining_seconds"], 600);
+
+    app.set_now("2016-06-27T06:31:00Z");
+    assert_eq!(crossings_now(&app), 1, "SLA.6 breached at 06:30");
+    assert_eq!(crossings_now(&app), 0, "recorded once");
+    let read = app.get(&format!("/tickets/{id}"), &agent).json();
+    assert_eq!(clock(&read, "SLA.6")["state"], "breached");
+    let breached = app.get("/tickets?sla_state=breached", &agent).json();
+    assert_eq!(breached["items"].as_array().unwrap().len(), 1);
+
+    app.set_now("2016-06-27T06:45:00Z");
+    let after = app.event_ok(
+        &agent,
+        &id,
+        json!({"type": "take_charge", "at": "2016-06-27T06:40:00Z"}),
+    );
+    let sla6 = clock(&after, "SLA.6");
+    assert_eq!(
+        (sla6["state"].as_str(), sla6["stopped_at"].as_str()),
+        (Some("breached"), Some("2016-06-27T06:40:00Z"))
+    );
+    assert_eq!(crossings_now(&app), 0, "the breach is not recorded twice");
+
+    let history = app.get(&format!("/tickets/{id}/events"), &agent).json();
+    let service: Vec<(String, String, String)> = history["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["actor_id"].is_null())
+        .map(|e| {
+            (
+                e["type"].as_str().unwrap().into(),
+                e["code"].as_str().unwrap().into(),
+                e["at"].as_str().unwrap().into(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        service,
+        [
+            (
+                "sla_at_risk".into(),
+                "SLA.6".into(),
+                "2016-06-27T06:15:00Z".into()
+            ),
+            (
+                "sla_breached".into(),
+                "SLA.6".into(),
+                "2016-06-27T06:30:00Z".into()
+            ),
+        ]
+    );
+}
+
+#[test]
+fn the_background_watcher_records_crossings_on_its_own() {
+    let mut settings = test_settings();
+    settings.sla_watch_interval_seconds = 1;
+    let app = spawn_app_with(settings);
+    app.set_now("2016-06-23T16:00:00Z");
+    let id = app.open_ticket(
+        &app.admin,
+        json!({"subject": "x", "channel": "email", "reported_at": "2016-06-23T15:30:00Z"}),
+    )["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    app.set_now("2016-06-28T00:00:00Z");
+    // The watcher runs every second by itself; wait for its work, at most 20 s.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        let history = app.get(&format!("/tickets/{id}/events"), &app.admin).json();
+        let breaches = history["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| e["type"] == "sla_breached")
+            .count();
+        if breaches == 2 {
+            break; // SLA.6 and SLA.7
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the watcher did not record the breaches"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+}
+
+#[test]
+fn the_queue_puts_the_nearest_running_deadline_first_and_filters_by_clock_state() {
+    let app = spawn_app();
+    let (_, agent) = app.add_user(Role::Agent, Some(Level::First), None);
+    app.set_now("2016-06-20T07:00:00Z");
+    let reported = [
+        "2016-06-20T06:50:00Z",
+        "2016-06-20T06:10:00Z",
+        "2016-06-20T06:30:00Z",
+    ];
+    let mut ids = Vec::new();
+    for at in reported {
+        let ticket = app.open_ticket(
+            &agent,
+            json!({"subject": at, "channel": "phone", "reported_at": at}),
+        );
+        ids.push(ticket["id"].as_str().unwrap().to_owned());
+    }
+    // Taking charge stops SLA.6; its next deadline becomes SLA.7's.
+    app.event_ok(&agent, &ids[1], json!({"type": "take_charge"}));
+    let queue = app.get("/tickets?sort=deadline", &agent).json();
+    let order: Vec<&str> = queue["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["subject"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        order,
+        [
+            "2016-06-20T06:30:00Z",
+            "2016-06-20T06:50:00Z",
+            "2016-06-20T06:10:00Z"
+        ]
+    );
+    let page = app.get("/tickets?sort=deadline&limit=2", &agent).json();
+    let rest = app
+        .get(
+            &format!(
+                "/tickets?sort=deadline&limit=2&cursor={}",
+                page["next_cursor"].as_str().unwrap()
+            ),
+            &agent,
+        )
+        .json();
+    assert_eq!(rest["items"][0]["subject"], "2016-06-20T06:10:00Z");
+
+    app.set_now("2016-06-20T07:20:00Z");
+    let at_risk = app.get("/tickets?sla_state=at_risk", &agent).json();
+    let subjects: Vec<&str> = at_risk["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["subject"].as_str().unwrap())
+        .collect();
+    assert_eq!(subjects, ["2016-06-20T06:30:00Z"], "45 of 60 minutes used");
+    let met = app.get("/tickets?sla_state=met", &agent).json();
+    assert_eq!(met["items"][0]["id"], ids[1].as_str());
+    app.get("/tickets?sla_state=late", &agent).problem(400);
+}
+
+#[test]
+fn the_explanation_lists_the_counted_intervals() {
+    let app = spawn_app();
+    app.set_now("2016-06-24T09:00:00Z");
+    let id = app.open_ticket(
+        &app.admin,
+        json!({"subject": "x", "channel": "phone", "reported_at": "2016-06-23T15:30:00Z"}),
+    )["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let explained = app
+        .get(&format!("/tickets/{id}/sla/SLA.7/explanation"), &app.admin)
+        .json();
+    assert_eq!(explained["deadline"], "2016-06-27T11:30:00Z");
+    assert_eq!(
+        explained["spans"],
+        json!([
+            {"from": "2016-06-23T15:30:00Z", "to": "2016-06-23T16:00:00Z", "seconds": 1800},
+            {"from": "2016-06-27T06:00:00Z", "to": "2016-06-27T11:30:00Z", "seconds": 19800},
+        ])
+    );
+    assert!(explained["text"].as_str().unwrap().contains("CEST"));
+    app.get(&format!("/tickets/{id}/sla/SLA.99/explanation"), &app.admin)
+        .problem(404);
+}
+
+#[test]
+fn batch_endpoints_answer_10000_items_in_order() {
+    let app = spawn_app();
+    let calendar = Calendar::italian_default();
+    let first: chrono::DateTime<chrono::Utc> = "2016-01-01T00:00:00Z".parse().unwrap();
+    let starts: Vec<_> = (0..10_000)
+        .map(|i| first + chrono::Duration::seconds(i * 3_137))
+        .collect();
+    let targets = [0i64, 1, 3600, 6 * 3600, 200 * 3600];
+    let items: Vec<Value> = starts
+        .iter()
+        .enumerate()
+        .map(|(i, s)| json!({"start": s.to_rfc3339(), "seconds": targets[i % targets.len()]}))
+        .collect();
+    let reply = app.post(
+        "/calendars/default/deadlines",
+        &app.admin,
+        &json!({"items": items}),
+    );
+    assert_eq!(
+        reply.status,
+        200,
+        "{}",
+        &reply.body[..reply.body.len().min(500)]
+    );
+    let deadlines = reply.json()["items"].as_array().unwrap().clone();
+    assert_eq!(deadlines.len(), 10_000);
+    let mut ranges = Vec::new();
+    for (i, start) in starts.iter().enumerate() {
+        let expected = calendar
+            .deadline(*start, targets[i % targets.len()])
+            .unwrap();
+        let got: chrono::DateTime<chrono::Utc> =
+            deadlines[i]["deadline"].as_str().unwrap().parse().unwrap();
+        assert_eq!(got, expected, "item {i}");
+        ranges.push(json!({"from": start.to_rfc3339(), "to": got.to_rfc3339()}));
+    }
+    let elapsed = app
+        .post(
+            "/calendars/default/elapsed",
+            &app.admin,
+            &json!({"items": ranges}),
+        )
+        .json();
+    let seconds: Vec<i64> = elapsed["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["seconds"].as_i64().unwrap())
+        .collect();
+    let expected: Vec<i64> = (0..10_000).map(|i| targets[i % targets.len()]).collect();
+    assert_eq!(seconds, expected);
+
+    let bad = app.post(
+        "/calendars/default/deadlines",
+        &app.admin,
+        &json!({"items": [
+            {"start": "2016-01-01T00:00:00Z", "seconds": 60},
+            {"start": "yesterday", "seconds": 60},
+            {"start": "2016-01-01T00:00:00Z", "seconds": -5},
+            {"seconds": 1},
+        ]}),
+    );
+    bad.problem(400);
+    assert_eq!(
+        bad.problem_fields(),
+        ["items[1].start", "items[2].seconds", "items[3].start"]
+    );
+    let too_many: Vec<Value> = (0..10_001)
+        .map(|_| json!({"start": "2016-01-01T00:00:00Z", "seconds": 1}))
+        .collect();
+    let reply = app.post(
+        "/calendars/default/deadlines",
+        &app.admin,
+        &json!({"items": too_many}),
+    );
+    reply.problem(400);
+    assert_eq!(reply.problem_fields(), ["items"]);
+    app.post(
+        "/calendars/lunar/deadlines",
+        &app.admin,
+        &json!({"items": []}),
+    )
+    .problem(404);
+}
+
+#[test]
+fn calendars_show_holidays_and_take_closures_from_admins() {
+    let app = spawn_app();
+    let (_, agent) = app.add_user(Role::Agent, Some(Level::First), None);
+    let calendars = app.get("/calendars", &agent).json();
+    let names: Vec<&str> = calendars["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["24x7", "default"]);
+    let default = app.get("/calendars/default", &agent).json();
+    assert_eq!(default["time_zone"], "Europe/Rome");
+    assert_eq!(
+        default["week"][0],
+        json!({"day": "monday", "hours": [{"open": "08:00", "close": "18:00"}]})
+    );
+    let holidays = app
+        .get("/calendars/default/holidays?year=2016", &agent)
+        .json();
+    let dates: Vec<&str> = holidays["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["date"].as_str().unwrap())
+        .collect();
+    assert!(
+        dates.contains(&"2016-03-28") && dates.contains(&"2016-06-24"),
+        "{dates:?}"
+    );
+    assert_eq!(dates.len(), 12);
+    let with_francesco = app
+        .get("/calendars/default/holidays?year=2026", &agent)
+        .json();
+    assert_eq!(with_francesco["items"].as_array().unwrap().len(), 13);
+    app.get("/calendars/default/holidays?year=1066", &agent)
+        .problem(400);
+
+    let closure = json!({"first_day": "2016-12-09", "reason": "Ponte dell'Immacolata"});
+    app.post("/calendars/default/closures", &agent, &closure)
+        .problem(403);
+    let reply = app.post("/calendars/default/closures", &app.admin, &closure);
+    assert_eq!(reply.status, 201, "{}", reply.body);
+    assert_eq!(
+        reply.json()["closures"][0]["reason"],
+        "Ponte dell'Immacolata"
+    );
+    let holidays = app
+        .get("/calendars/default/holidays?year=2016", &agent)
+        .json();
+    assert!(
+        holidays["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|h| h["date"] == "2016-12-09" && h["kind"] == "closure")
+    );
+    // Thursday 8 December is a holiday and Friday 9 now closed: Monday 12 it is.
+    let deadline = app
+        .post(
+            "/calendars/default/deadlines",
+            &agent,
+            &json!({"items": [{"start": "2016-12-07T16:30:00Z", "seconds": 3600}]}),
+        )
+        .json();
+    assert_eq!(deadline["items"][0]["deadline"], "2016-12-12T07:30:00Z");
+    let bad = app.post(
+        "/calendars/default/closures",
+        &app.admin,
+        &json!({"first_day": "2016-12-09", "last_day": "2016-12-01", "reason": "x"}),
+    );
+    bad.problem(422);
+    assert_eq!(bad.problem_fields(), ["last_day"]);
+    app.post("/calendars/24x7/closures", &app.admin, &closure)
+        .problem(409);
+}
+
+#[test]
+fn two_watchers_at_once_record_each_crossing_once() {
+    let app = spawn_app();
+    app.set_now("2016-06-20T06:00:00Z");
+    for i in 0..20 {
+        app.open_ticket(
+            &app.admin,
+            json!({"subject": format!("t{i}"), "channel": "email"}),
+        );
+    }
+    let later: chrono::DateTime<chrono::Utc> = "2016-06-28T00:00:00Z".parse().unwrap();
+    let barrier = std::sync::Arc::new(std::sync::Barrier::new(2));
+    let watchers: Vec<_> = (0..2)
+        .map(|_| {
+            let (pool, barrier) = (app.pool.clone(), barrier.clone());
+            std::thread::spawn(move || {
+                barrier.wait();
+                record_crossings(&pool, later).unwrap()
+            })
+        })
+        .collect();
+    let recorded: usize = watchers.into_iter().map(|w| w.join().unwrap()).sum();
+    assert_eq!(recorded, 40, "SLA.6 and SLA.7 of 20 tickets");
+    let tickets = app.get("/tickets?limit=200", &app.admin).json();
+    for ticket in tickets["items"].as_array().unwrap() {
+        let history = app
+            .get(
+                &format!("/tickets/{}/events", ticket["id"].as_str().unwrap()),
+                &app.admin,
+            )
+            .json();
+        let breaches = history["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| e["type"] == "sla_breached")
+            .count();
+        assert_eq!(breaches, 2);
+    }
+}
