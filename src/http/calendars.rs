@@ -404,7 +404,13 @@ fn instant_field(
     None
 }
 
-async fn batch_items(state: &AppState, payload: web::Payload) -> Result<Vec<Value>, ApiError> {
+/// Reads a batch body and computes every item with `compute`, which names the item's bad
+/// fields in `errors`; answers 400 naming every bad item, or the results in order.
+async fn compute_batch<T>(
+    state: &AppState,
+    payload: web::Payload,
+    compute: impl Fn(&Value, usize, &mut Vec<FieldError>) -> Option<T>,
+) -> Result<Vec<T>, ApiError> {
     let limit = BATCH_BODY_LIMIT.max(state.settings.max_body_bytes);
     let body = read_body(payload, limit).await?;
     #[derive(Deserialize)]
@@ -419,7 +425,16 @@ async fn batch_items(state: &AppState, payload: web::Payload) -> Result<Vec<Valu
             format!("at most {MAX_BATCH_ITEMS} items per request"),
         ));
     }
-    Ok(batch.items)
+    let mut errors = Vec::new();
+    let mut results = Vec::with_capacity(batch.items.len());
+    for (index, item) in batch.items.iter().enumerate() {
+        results.extend(compute(item, index, &mut errors));
+    }
+    if errors.is_empty() {
+        Ok(results)
+    } else {
+        Err(ApiError::Malformed(errors))
+    }
 }
 
 /// Compute deadlines
@@ -441,11 +456,8 @@ pub async fn compute_deadlines(
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
     let calendar = calendar_named(&state, &name)?;
-    let items = batch_items(&state, payload).await?;
-    let mut errors = Vec::new();
-    let mut deadlines = Vec::with_capacity(items.len());
-    for (index, item) in items.iter().enumerate() {
-        let start = instant_field(item, index, "start", &mut errors);
+    let deadlines = compute_batch(&state, payload, |item, index, errors| {
+        let start = instant_field(item, index, "start", errors);
         let seconds = match item.get("seconds").and_then(Value::as_i64) {
             Some(seconds) if (0..=MAX_SECONDS).contains(&seconds) => Some(seconds),
             _ => {
@@ -456,19 +468,18 @@ pub async fn compute_deadlines(
                 None
             }
         };
-        if let (Some(start), Some(seconds)) = (start, seconds) {
-            match calendar.deadline(start, seconds) {
-                Ok(deadline) => deadlines.push(DeadlineResult { deadline }),
-                Err(e) => errors.push(FieldError::new(
+        let deadline = calendar.deadline(start?, seconds?);
+        deadline
+            .map_err(|e| {
+                errors.push(FieldError::new(
                     format!("items[{index}].start"),
                     e.to_string(),
-                )),
-            }
-        }
-    }
-    if !errors.is_empty() {
-        return Err(ApiError::Malformed(errors));
-    }
+                ))
+            })
+            .ok()
+            .map(|deadline| DeadlineResult { deadline })
+    })
+    .await?;
     Ok(HttpResponse::Ok().json(DeadlineList { items: deadlines }))
 }
 
@@ -490,24 +501,20 @@ pub async fn compute_elapsed(
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
     let calendar = calendar_named(&state, &name)?;
-    let items = batch_items(&state, payload).await?;
-    let mut errors = Vec::new();
-    let mut results = Vec::with_capacity(items.len());
-    for (index, item) in items.iter().enumerate() {
-        let from = instant_field(item, index, "from", &mut errors);
-        let to = instant_field(item, index, "to", &mut errors);
-        if let (Some(from), Some(to)) = (from, to) {
-            match calendar.elapsed(from, to) {
-                Ok(seconds) => results.push(ElapsedResult { seconds }),
-                Err(e) => errors.push(FieldError::new(
+    let results = compute_batch(&state, payload, |item, index, errors| {
+        let from = instant_field(item, index, "from", errors);
+        let to = instant_field(item, index, "to", errors);
+        calendar
+            .elapsed(from?, to?)
+            .map_err(|e| {
+                errors.push(FieldError::new(
                     format!("items[{index}].from"),
                     e.to_string(),
-                )),
-            }
-        }
-    }
-    if !errors.is_empty() {
-        return Err(ApiError::Malformed(errors));
-    }
+                ))
+            })
+            .ok()
+            .map(|seconds| ElapsedResult { seconds })
+    })
+    .await?;
     Ok(HttpResponse::Ok().json(ElapsedList { items: results }))
 }
