@@ -69,46 +69,82 @@ impl TryFrom<ClockRow> for StoredClock {
     }
 }
 
+/// Stores the clocks of a ticket that has none yet (inside its creating transaction).
+pub fn insert_clocks(
+    conn: &mut DbConnection,
+    ticket_id: Uuid,
+    clocks: &[Clock],
+) -> Result<Vec<StoredClock>, StoreError> {
+    clocks
+        .iter()
+        .map(|clock| {
+            let stored = StoredClock {
+                ticket_id,
+                clock: clock.clone(),
+                risk_recorded: false,
+                breach_recorded: false,
+            };
+            insert_clock(conn, &stored)?;
+            Ok(stored)
+        })
+        .collect()
+}
+
 /// Replaces a ticket's clocks (inside the event's transaction). A crossing already recorded
 /// stays recorded while the instant it was about stays the same.
 pub fn replace_clocks(
     conn: &mut DbConnection,
     ticket_id: Uuid,
     clocks: &[Clock],
-) -> Result<(), StoreError> {
-    let id = ticket_id.to_string();
+) -> Result<Vec<StoredClock>, StoreError> {
     let before: HashMap<String, StoredClock> = load_clocks(conn, &[ticket_id])?
         .remove(&ticket_id)
         .unwrap_or_default()
         .into_iter()
         .map(|stored| (stored.clock.code.clone(), stored))
         .collect();
-    diesel::delete(ticket_clocks::table.filter(ticket_clocks::ticket_id.eq(&id))).execute(conn)?;
-    for clock in clocks {
-        let previous = before.get(&clock.code);
-        let row = ClockRow {
-            ticket_id: id.clone(),
-            code: clock.code.clone(),
-            target_seconds: clock.target_seconds,
-            calendar: clock.calendar.clone(),
-            started_at: to_db_time(clock.started_at),
-            applies_from: store_floor(clock.applies_from),
-            deadline: clock.deadline.map(to_db_time),
-            at_risk_at: clock.at_risk_at.map(to_db_time),
-            stopped_at: clock.stopped_at.map(to_db_time),
-            segment_started_at: to_db_time(clock.segment_started_at),
-            consumed_seconds: clock.consumed_seconds,
-            paused: clock.paused,
-            risk_recorded: previous
-                .is_some_and(|p| p.risk_recorded && p.clock.at_risk_at == clock.at_risk_at),
-            breach_recorded: previous
-                .is_some_and(|p| p.breach_recorded && p.clock.deadline == clock.deadline),
-        };
-        // One row at a time: multi-row inserts do not compile through the backend enum.
-        diesel::insert_into(ticket_clocks::table)
-            .values(&row)
-            .execute(conn)?;
-    }
+    diesel::delete(ticket_clocks::table.filter(ticket_clocks::ticket_id.eq(ticket_id.to_string())))
+        .execute(conn)?;
+    clocks
+        .iter()
+        .map(|clock| {
+            let previous = before.get(&clock.code);
+            let stored = StoredClock {
+                ticket_id,
+                clock: clock.clone(),
+                risk_recorded: previous
+                    .is_some_and(|p| p.risk_recorded && p.clock.at_risk_at == clock.at_risk_at),
+                breach_recorded: previous
+                    .is_some_and(|p| p.breach_recorded && p.clock.deadline == clock.deadline),
+            };
+            insert_clock(conn, &stored)?;
+            Ok(stored)
+        })
+        .collect()
+}
+
+/// One row at a time: multi-row inserts do not compile through the backend enum.
+fn insert_clock(conn: &mut DbConnection, stored: &StoredClock) -> Result<(), StoreError> {
+    let clock = &stored.clock;
+    let row = ClockRow {
+        ticket_id: stored.ticket_id.to_string(),
+        code: clock.code.clone(),
+        target_seconds: clock.target_seconds,
+        calendar: clock.calendar.clone(),
+        started_at: to_db_time(clock.started_at),
+        applies_from: store_floor(clock.applies_from),
+        deadline: clock.deadline.map(to_db_time),
+        at_risk_at: clock.at_risk_at.map(to_db_time),
+        stopped_at: clock.stopped_at.map(to_db_time),
+        segment_started_at: to_db_time(clock.segment_started_at),
+        consumed_seconds: clock.consumed_seconds,
+        paused: clock.paused,
+        risk_recorded: stored.risk_recorded,
+        breach_recorded: stored.breach_recorded,
+    };
+    diesel::insert_into(ticket_clocks::table)
+        .values(&row)
+        .execute(conn)?;
     Ok(())
 }
 

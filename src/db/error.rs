@@ -21,6 +21,10 @@ pub enum StoreError {
     IdempotencyMismatch,
     #[error("{0} already exists")]
     Duplicate(&'static str),
+    #[error("too many requests are waiting for the database; retry")]
+    Busy,
+    #[error("the database is not answering: {0}")]
+    Unavailable(String),
     #[error("the ticket changed while the event was being recorded")]
     Contended,
     #[error("stored data cannot be read: {0}")]

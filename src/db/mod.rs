@@ -9,6 +9,7 @@ mod error;
 pub mod events;
 pub mod schema;
 pub mod summary;
+pub mod ticket_writer;
 pub mod tickets;
 mod time;
 pub mod users;
@@ -169,11 +170,12 @@ pub fn run_migrations(conn: &mut DbConnection) -> anyhow::Result<usize> {
     applied.map_err(|e| anyhow::anyhow!("migrations failed: {e}"))
 }
 
-/// Serializes this process's SQLite writers. SQLite admits one writer at a time anyway; waiting
-/// here is fair and wakes as soon as the previous writer commits, where SQLite's busy handler
-/// would sleep in growing steps (up to 100 ms) and ruin tail latency. Other processes on the
-/// same file still meet `busy_timeout`.
-static SQLITE_WRITER: std::sync::Mutex<()> = std::sync::Mutex::new(());
+/// Serializes this process's SQLite writers, first come first served. SQLite admits one writer
+/// at a time anyway; waiting here wakes as soon as the previous writer commits, where SQLite's
+/// busy handler would sleep in growing steps (up to 100 ms). The lock is fair: an unfair one
+/// let some writers wait seconds under load. Other processes on the same file still meet
+/// `busy_timeout`.
+static SQLITE_WRITER: parking_lot::FairMutex<()> = parking_lot::const_fair_mutex(());
 
 /// Runs `work` in a write transaction. On SQLite it begins with `BEGIN IMMEDIATE`, taking the
 /// write lock up front: a deferred transaction that reads and then writes fails at once with
@@ -188,10 +190,7 @@ where
     match conn {
         DbConnection::Postgresql(_) => conn.transaction(work),
         DbConnection::Sqlite(sqlite) => {
-            // A poisoned lock only means another writer panicked; the database rolled it back.
-            let _writer = SQLITE_WRITER
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            let _writer = SQLITE_WRITER.lock();
             AnsiTransactionManager::begin_transaction_sql(sqlite, "BEGIN IMMEDIATE")?;
             match work(conn) {
                 Ok(value) => {

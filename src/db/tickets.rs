@@ -2,17 +2,19 @@
 //! lists, and recording an event (judged by the lifecycle rules inside the transaction).
 
 use super::agencies::find_agency;
-use super::clocks::{deadline_column, deadline_from_column, replace_clocks};
+use super::clocks::{
+    StoredClock, deadline_column, deadline_from_column, insert_clocks, load_clocks, replace_clocks,
+};
 use super::error::parse_stored;
 use super::events::{insert_event, list_events};
-use super::schema::{idempotency_keys, ticket_counters, tickets};
+use super::schema::{idempotency_keys, tickets};
 use super::users::find_user;
 use super::{
     DbConnection, StoreError, from_db_time, is_unique_violation, to_db_time, truncate_to_micros,
     write_transaction,
 };
 use crate::domain::lifecycle::decide;
-use crate::domain::numbering::{format_ticket_number, numbering_year};
+
 use crate::domain::ticket::{NewTicket, Requester, Ticket, TicketEvent};
 use crate::domain::{Action, EventCommand, Invalid, Level, Principal};
 use crate::sla::{Clock, ClockEvent, SlaEngine, TicketFacts};
@@ -21,6 +23,7 @@ use diesel::prelude::*;
 use uuid::Uuid;
 
 mod list;
+pub mod numbers;
 pub use list::{ListOrder, SlaStateFilter, TicketFilter, list_tickets};
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
@@ -119,10 +122,12 @@ pub struct IdempotencyKey {
     pub request_hash: String,
 }
 
-/// The ticket, and whether it was created now or by an earlier request with the same key.
+/// The ticket with its clocks, and whether it was created now or by an earlier request with
+/// the same key.
 #[derive(Debug, Clone)]
 pub struct Created {
     pub ticket: Ticket,
+    pub clocks: Vec<StoredClock>,
     pub replayed: bool,
 }
 
@@ -137,7 +142,11 @@ pub fn create_ticket(
 ) -> Result<Created, StoreError> {
     let attempt = |conn: &mut DbConnection| {
         write_transaction(conn, |conn| {
-            insert_new_ticket(conn, engine, new, actor, idempotency, now)
+            let mut created = insert_unnumbered_ticket(conn, engine, new, actor, idempotency, now)?;
+            if !created.replayed {
+                numbers::number_tickets(conn, &mut [&mut created.ticket])?;
+            }
+            Ok(created)
         })
     };
     match attempt(conn) {
@@ -147,7 +156,9 @@ pub fn create_ticket(
     }
 }
 
-fn insert_new_ticket(
+/// Inserts a ticket with a placeholder number (or finds the one an earlier request with the
+/// same key created); the caller numbers it before commit with `numbers::number_tickets`.
+pub(crate) fn insert_unnumbered_ticket(
     conn: &mut DbConnection,
     engine: &SlaEngine,
     new: &NewTicket,
@@ -166,13 +177,14 @@ fn insert_new_ticket(
             if request_hash != idempotency.request_hash {
                 return Err(StoreError::IdempotencyMismatch);
             }
-            let ticket = find_ticket(
-                conn,
-                parse_stored("idempotency_keys.ticket_id", &ticket_id)?,
-            )?
-            .ok_or(StoreError::NotFound("ticket"))?;
+            let ticket_id = parse_stored("idempotency_keys.ticket_id", &ticket_id)?;
+            let ticket = find_ticket(conn, ticket_id)?.ok_or(StoreError::NotFound("ticket"))?;
+            let clocks = load_clocks(conn, &[ticket_id])?
+                .remove(&ticket_id)
+                .unwrap_or_default();
             return Ok(Created {
                 ticket,
+                clocks,
                 replayed: true,
             });
         }
@@ -185,10 +197,10 @@ fn insert_new_ticket(
 
     let reported_at = truncate_to_micros(new.reported_at.unwrap_or(now));
     let now = truncate_to_micros(now);
-    let year = numbering_year(reported_at);
+    let id = Uuid::now_v7();
     let mut ticket = Ticket {
-        id: Uuid::now_v7(),
-        number: format_ticket_number(year, next_number(conn, year)?),
+        id,
+        number: numbers::placeholder_number(id),
         subject: new.subject.clone(),
         description: new.description.clone(),
         channel: new.channel,
@@ -226,7 +238,7 @@ fn insert_new_ticket(
         .values(&to_row(&ticket))
         .execute(conn)?;
     insert_event(conn, &created)?;
-    replace_clocks(conn, ticket.id, &clocks)?;
+    let clocks = insert_clocks(conn, ticket.id, &clocks)?;
     if let Some(idempotency) = idempotency {
         diesel::insert_into(idempotency_keys::table)
             .values((
@@ -240,40 +252,9 @@ fn insert_new_ticket(
     }
     Ok(Created {
         ticket,
+        clocks,
         replayed: false,
     })
-}
-
-/// Takes the next number of `year`. The counter row is locked until the transaction ends,
-/// so numbers are unique and, since a rolled-back creation returns its number, gap-free.
-fn next_number(conn: &mut DbConnection, year: i32) -> Result<i64, StoreError> {
-    let bump = |conn: &mut DbConnection| {
-        diesel::update(ticket_counters::table.find(year))
-            .set(ticket_counters::last_number.eq(ticket_counters::last_number + 1))
-            .returning(ticket_counters::last_number)
-            .get_result::<i64>(conn)
-            .optional()
-    };
-    if let Some(number) = bump(conn)? {
-        return Ok(number);
-    }
-    // First ticket of the year. A concurrent first insert wins the race; the savepoint keeps
-    // our transaction usable on PostgreSQL, and the bump then takes the next number.
-    let first = conn.transaction(|conn| {
-        diesel::insert_into(ticket_counters::table)
-            .values((
-                ticket_counters::year.eq(year),
-                ticket_counters::last_number.eq(1_i64),
-            ))
-            .execute(conn)
-    });
-    match first {
-        Ok(_) => Ok(1),
-        Err(e) if is_unique_violation(&e) => bump(conn)?.ok_or(StoreError::Corrupt(format!(
-            "ticket counter of {year} vanished"
-        ))),
-        Err(e) => Err(e.into()),
-    }
 }
 
 pub fn find_ticket(conn: &mut DbConnection, id: Uuid) -> Result<Option<Ticket>, StoreError> {
@@ -298,7 +279,7 @@ pub fn record_event(
     actor: &Principal,
     expected_version: Option<i64>,
     now: DateTime<Utc>,
-) -> Result<(TicketEvent, Ticket), StoreError> {
+) -> Result<(TicketEvent, Ticket, Vec<StoredClock>), StoreError> {
     const ATTEMPTS: usize = 8;
     let attempt = |conn: &mut DbConnection| {
         write_transaction(conn, |conn| {
@@ -330,7 +311,7 @@ fn apply_event(
     actor: &Principal,
     expected_version: Option<i64>,
     now: DateTime<Utc>,
-) -> Result<(TicketEvent, Ticket), StoreError> {
+) -> Result<(TicketEvent, Ticket, Vec<StoredClock>), StoreError> {
     let mut ticket = find_ticket(conn, ticket_id)?.ok_or(StoreError::NotFound("ticket"))?;
     if expected_version.is_some_and(|v| v != ticket.version) {
         return Err(StoreError::StaleVersion {
@@ -399,8 +380,8 @@ fn apply_event(
         });
     }
     insert_event(conn, &event)?;
-    replace_clocks(conn, ticket_id, &clocks)?;
-    Ok((event, ticket))
+    let clocks = replace_clocks(conn, ticket_id, &clocks)?;
+    Ok((event, ticket, clocks))
 }
 
 /// The ticket's clocks from its history (which must include the event being recorded).

@@ -15,6 +15,7 @@ pub mod tickets;
 pub mod users;
 
 use crate::config::Settings;
+use crate::db::ticket_writer::TicketWriter;
 use crate::db::{DbConnection, Pool, StoreError};
 use crate::sla::SlaEngine;
 use actix_web::body::MessageBody;
@@ -38,11 +39,20 @@ pub struct AppState {
     pub tokens: auth::TokenCache,
     pub clock: Clock,
     engine: RwLock<Arc<SlaEngine>>,
+    /// Group commit for `POST /tickets`.
+    pub ticket_writer: TicketWriter,
 }
 
 impl AppState {
     pub fn new(pool: Pool, settings: Settings, clock: Clock, engine: SlaEngine) -> AppState {
+        // SQLite has one writer at a time: one writer thread batches best. PostgreSQL
+        // overlaps a batch's statements with another's commit.
+        let writers = match crate::db::DatabaseUrl::parse(&settings.database_url) {
+            Ok(crate::db::DatabaseUrl::Postgres(_)) => 3,
+            _ => 1,
+        };
         AppState {
+            ticket_writer: TicketWriter::start(pool.clone(), writers),
             pool,
             settings,
             tokens: auth::TokenCache::default(),

@@ -212,6 +212,8 @@ impl From<StoreError> for ApiError {
                 ApiError::Conflict("the resource is changing too fast; retry".into())
             }
             StoreError::Pool(e) => ApiError::Unavailable(e.to_string()),
+            StoreError::Busy => ApiError::Unavailable("too many requests are waiting".into()),
+            StoreError::Unavailable(e) => ApiError::Unavailable(e),
             StoreError::Db(e) if is_unavailable(&e) => ApiError::Unavailable(e.to_string()),
             StoreError::Db(e) => ApiError::Internal(format!("{e:?}")),
             StoreError::Corrupt(what) => ApiError::Internal(what),

@@ -50,20 +50,21 @@ pub async fn create_ticket(
     let new = parse_json::<CreateTicketRequest>(&body)?.validate(state.now())?;
     let idempotency = idempotency_key(&request, &new)?;
     let (actor, now, engine) = (caller.0, state.now(), state.engine());
-    let (created, clocks) = state
-        .run(move |conn| {
-            let created =
-                db::tickets::create_ticket(conn, &engine, &new, &actor, idempotency.as_ref(), now)?;
-            let clocks = clocks_of(conn, created.ticket.id)?;
-            Ok((created, clocks))
-        })
+    let created = state
+        .ticket_writer
+        .create(engine, new, actor, idempotency, now)
         .await?;
     let mut response = HttpResponse::Created();
     response.insert_header((header::LOCATION, ticket_location(&created.ticket)));
     if created.replayed {
         response.insert_header(("Idempotency-Replayed", "true"));
     }
-    Ok(ticket_response(&state, response, &created.ticket, &clocks))
+    Ok(ticket_response(
+        &state,
+        response,
+        &created.ticket,
+        &created.clocks,
+    ))
 }
 
 fn idempotency_key(
@@ -189,17 +190,7 @@ pub async fn create_ticket_event(
     let (actor, now, engine) = (caller.0, state.now(), state.engine());
     let (event, ticket, clocks) = state
         .run(move |conn| {
-            let (event, ticket) = db::tickets::record_event(
-                conn,
-                &engine,
-                id,
-                &command,
-                &actor,
-                expected_version,
-                now,
-            )?;
-            let clocks = clocks_of(conn, id)?;
-            Ok((event, ticket, clocks))
+            db::tickets::record_event(conn, &engine, id, &command, &actor, expected_version, now)
         })
         .await?;
     let body = EventCreatedResponse {
