@@ -36,7 +36,7 @@ ensure_tool() { # ensure_tool COMMAND DEBIAN_PACKAGE
     command -v "$1" >/dev/null 2>&1 || die "could not install $2"
 }
 
-psql_admin() { psql -h "$PG_HOST" -p "$PG_PORT" -U "$PG_USER" -d postgres -v ON_ERROR_STOP=1 -qAt "$@"; }
+psql_admin() { PGOPTIONS="-c client_min_messages=warning" psql -h "$PG_HOST" -p "$PG_PORT" -U "$PG_USER" -d postgres -v ON_ERROR_STOP=1 -qAt "$@"; }
 
 # Per-run scratch directory; the service runs there so no stray ./helpdesk.toml is read.
 WORK_DIR=""
@@ -47,18 +47,25 @@ make_work_dir() {
     WORK_DIR="$(mktemp -d /tmp/helpdesk-bench.XXXXXX)"
 }
 
-# database_url BACKEND NAME: a fresh database for this run.
-fresh_database_url() {
+# fresh_database BACKEND NAME: sets DATABASE_URL to a new, empty database for this run
+# (and PG_DB, so that cleanup drops it). Not to be called in a $(subshell).
+fresh_database() {
     local backend="$1" name="$2"
     case "$backend" in
         sqlite)
-            echo "sqlite://$WORK_DIR/$name.db"
+            DATABASE_URL="sqlite://$WORK_DIR/$name.db"
             ;;
         postgres)
             PG_DB="helpdesk_bench_${name//[^a-z0-9_]/_}_$$"
             psql_admin -c "DROP DATABASE IF EXISTS $PG_DB" >/dev/null
             psql_admin -c "CREATE DATABASE $PG_DB" >/dev/null
-            echo "postgres://$PG_USER@$PG_HOST:$PG_PORT/$PG_DB"
+            # PG_DB_SETTINGS="name=value ...": per-database settings for every session of the
+            # service, e.g. "plan_cache_mode=force_custom_plan" or "synchronous_commit=off".
+            local setting
+            for setting in ${PG_DB_SETTINGS:-}; do
+                psql_admin -c "ALTER DATABASE $PG_DB SET ${setting%%=*} = '${setting#*=}'" >/dev/null
+            done
+            DATABASE_URL="postgres://$PG_USER@$PG_HOST:$PG_PORT/$PG_DB"
             ;;
         *) die "unknown backend $backend" ;;
     esac
@@ -79,7 +86,7 @@ start_service() {
         >"$WORK_DIR/serve.out" 2>"$WORK_DIR/serve.err") &
     SERVICE_PID=$!
     for _ in $(seq 1 100); do
-        if curl -fsS -o /dev/null "http://127.0.0.1:$PORT/status"; then return; fi
+        if curl -fs -o /dev/null "http://127.0.0.1:$PORT/status" 2>/dev/null; then return; fi
         kill -0 "$SERVICE_PID" 2>/dev/null || { cat "$WORK_DIR/serve.err" >&2; die "service exited"; }
         sleep 0.1
     done
@@ -122,4 +129,63 @@ machine_summary() {
     echo "cpus: $(nproc) x $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')"
     echo "memory: $(free -h | awk '/^Mem:/ {print $2}')"
     echo "kernel: $(uname -r)"
+}
+
+# ensure_sqlite_probe: builds bench/sqlite-probe.c against the SQLite amalgamation that
+# libsqlite3-sys bundles into the service (same version, same flags) and sets SQLITE_PROBE.
+# Cached per SQLite version under ~/.cache/helpdesk-bench (a first build takes ~1 min).
+ensure_sqlite_probe() {
+    local version src cache
+    version=$(awk '/^name = "libsqlite3-sys"/ {getline; gsub(/[" ]/, "", $0); sub(/version=/, "", $0); print; exit}' \
+        "$REPO_DIR/Cargo.lock")
+    [[ -n "$version" ]] || die "libsqlite3-sys not in Cargo.lock"
+    src=$(ls -d "${CARGO_HOME:-$HOME/.cargo}"/registry/src/*/"libsqlite3-sys-$version"/sqlite3 2>/dev/null | head -1)
+    if [[ -z "$src" ]]; then
+        (cd "$REPO_DIR" && cargo fetch --quiet) || die "cargo fetch failed"
+        src=$(ls -d "${CARGO_HOME:-$HOME/.cargo}"/registry/src/*/"libsqlite3-sys-$version"/sqlite3 | head -1)
+    fi
+    cache="${XDG_CACHE_HOME:-$HOME/.cache}/helpdesk-bench"
+    SQLITE_PROBE="$cache/sqlite-probe-$version"
+    if [[ ! -x "$SQLITE_PROBE" || "$BENCH_DIR/sqlite-probe.c" -nt "$SQLITE_PROBE" ]]; then
+        ensure_tool gcc gcc
+        mkdir -p "$cache"
+        log "building sqlite-probe against libsqlite3-sys $version's SQLite (once)"
+        # The flags libsqlite3-sys's build.rs passes for the bundled build.
+        gcc -O2 -o "$SQLITE_PROBE" -I"$src" "$BENCH_DIR/sqlite-probe.c" "$src/sqlite3.c" \
+            -DSQLITE_CORE -DSQLITE_DEFAULT_FOREIGN_KEYS=1 -DSQLITE_ENABLE_API_ARMOR \
+            -DSQLITE_ENABLE_COLUMN_METADATA -DSQLITE_ENABLE_DBSTAT_VTAB -DSQLITE_ENABLE_FTS3 \
+            -DSQLITE_ENABLE_FTS3_PARENTHESIS -DSQLITE_ENABLE_FTS5 -DSQLITE_ENABLE_JSON1 \
+            -DSQLITE_ENABLE_LOAD_EXTENSION=1 -DSQLITE_ENABLE_MEMORY_MANAGEMENT \
+            -DSQLITE_ENABLE_RTREE -DSQLITE_ENABLE_STAT4 -DSQLITE_SOUNDEX -DSQLITE_THREADSAFE=1 \
+            -DSQLITE_USE_URI -DHAVE_USLEEP=1 -DHAVE_ISNAN -lpthread -ldl -lm \
+            || die "building sqlite-probe failed"
+    fi
+}
+
+# background_busy: percent of all cores busy over one second (before we start anything).
+background_busy() {
+    local a b
+    a=($(awk '/^cpu / {t=0; for (i=2;i<=NF;i++) t+=$i; print t-$5-$6, t}' /proc/stat))
+    sleep 1
+    b=($(awk '/^cpu / {t=0; for (i=2;i<=NF;i++) t+=$i; print t-$5-$6, t}' /proc/stat))
+    awk -v b0="${a[0]}" -v t0="${a[1]}" -v b1="${b[0]}" -v t1="${b[1]}" \
+        'BEGIN{ if (t1 > t0) printf "%.0f", (b1-b0)/(t1-t0)*100; else print 0 }'
+}
+
+# wait_for_quiet: the machine is shared (builds, tests): wait until at most QUIET_BUSY
+# percent (default 15) of the CPU is busy with other work, for up to QUIET_WAIT seconds
+# (default 300; 0 = don't wait), and say how busy it was when we started.
+wait_for_quiet() {
+    local limit="${QUIET_BUSY:-15}" deadline=$((SECONDS + ${QUIET_WAIT:-300})) busy
+    while :; do
+        busy=$(background_busy)
+        if (( busy <= limit )); then break; fi
+        if (( SECONDS >= deadline )); then
+            echo "warning: machine still ${busy}% busy with other work; measuring anyway" >&2
+            break
+        fi
+        echo "machine ${busy}% busy with other work; waiting (QUIET_WAIT=${QUIET_WAIT:-300}s)" >&2
+        sleep 5
+    done
+    BACKGROUND_BUSY="$busy"
 }

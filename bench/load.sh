@@ -13,6 +13,9 @@
 #   SQLITE_SYNC="full normal"  HELPDESK_SQLITE_SYNCHRONOUS values to run on SQLite
 #   PORT=18080              where the service listens (127.0.0.1 only)
 #   HELPDESK_WORKERS, HELPDESK_DB_POOL_SIZE, ...  passed through to the service
+#   PG_DB_SETTINGS="name=value ..."  ALTER DATABASE ... SET for the fresh PostgreSQL database
+#   PG_ANALYZE=1            ANALYZE the PostgreSQL database between creations and reads, as
+#                           autovacuum would by then (0: read with the plans of an empty db)
 #   HELPDESK_BIN=path       use this binary instead of building target/release/helpdesk
 #
 # For each run it prints wrk's own output (--latency) and, at the end, one table row per
@@ -34,6 +37,7 @@ THREADS="${THREADS:-1}"
 WRITE_CONNECTIONS="${WRITE_CONNECTIONS:-32}"
 READ_CONNECTIONS="${READ_CONNECTIONS:-32}"
 SQLITE_SYNC="${SQLITE_SYNC:-full normal}"
+PG_ANALYZE="${PG_ANALYZE:-1}"
 
 ensure_build
 ensure_tool wrk wrk
@@ -61,6 +65,7 @@ run_wrk() {
     local label="$1" kind="$2" conns="$3" duration="$4" script="$5"; shift 5
     local out="$WORK_DIR/wrk.out" tfile="$WORK_DIR/wrk.time"
     local s0 m0 s1 m1
+    [[ "$kind" == warmup ]] || wait_for_quiet
     s0=$(proc_cpu "$SERVICE_PID"); m0=($(machine_cpu))
     local script_args=()
     [[ $# -gt 0 ]] && script_args=(-- "$@")
@@ -79,16 +84,21 @@ run_wrk() {
         -v n="$(nproc)" 'BEGIN{printf "%.0f", (b1-b0)/(t1-t0)*100*n}')
     iowait_pct=$(awk -v i0="${m0[2]}" -v t0="${m0[1]}" -v i1="${m1[2]}" -v t1="${m1[1]}" \
         -v n="$(nproc)" 'BEGIN{printf "%.0f", (i1-i0)/(t1-t0)*100*n}')
-    ROWS+=("$(printf '%-16s %-6s %3s  %s  cpu%%(of %d00): service=%s wrk=%s machine=%s iowait=%s' \
-        "$label" "$kind" "$conns" "$result" "$(nproc)" "$svc_pct" "$wrk_pct" "$busy_pct" "$iowait_pct")")
+    ROWS+=("$(printf '%-14s %-6s %3s  %s  cpu%%(of %d00): service=%s wrk=%s machine=%s iowait=%s before=%s' \
+        "$label" "$kind" "$conns" "$result" "$(nproc)" "$svc_pct" "$wrk_pct" "$busy_pct" \
+        "$iowait_pct" "$((BACKGROUND_BUSY * $(nproc)))")")
 }
 
 bench_backend() { # bench_backend BACKEND SQLITE_SYNC LABEL
     local backend="$1" sync="$2" label="$3"
     make_work_dir
-    DATABASE_URL="$(fresh_database_url "$backend" "load")"
+    fresh_database "$backend" load
     export HELPDESK_SQLITE_SYNCHRONOUS="$sync"
-    log "$label: $DATABASE_URL (HELPDESK_SQLITE_SYNCHRONOUS=$sync)"
+    if [[ "$backend" == sqlite ]]; then
+        log "$label: $DATABASE_URL (HELPDESK_SQLITE_SYNCHRONOUS=$sync)"
+    else
+        log "$label: $DATABASE_URL"
+    fi
     TOKEN="$(run_helpdesk user add --name bench --role admin)"
     [[ -n "$TOKEN" ]] || die "no token"
     start_service
@@ -98,6 +108,12 @@ bench_backend() { # bench_backend BACKEND SQLITE_SYNC LABEL
         log "$label: creations, wrk -t$THREADS -c$c -d$DURATION"
         run_wrk "$label" create "$c" "$DURATION" post_ticket.lua
     done
+    if [[ "$backend" == postgres && "$PG_ANALYZE" == 1 ]]; then
+        # What autovacuum does after a while; without it the service's cached generic plans
+        # may still be the ones made when the tables were empty (see docs/performance.md).
+        log "$label: ANALYZE (PG_ANALYZE=1)"
+        db_query "ANALYZE" >/dev/null
+    fi
     local ids="$WORK_DIR/ids.txt"
     db_query "SELECT id FROM tickets ORDER BY random() LIMIT 20000" >"$ids"
     log "$label: $(db_query 'SELECT count(*) FROM tickets') tickets stored; reading $(wc -l <"$ids") of them at random"
@@ -119,6 +135,9 @@ for backend in "${backends[@]}"; do
 done
 
 echo
-echo "== summary (wrk -t$THREADS, $DURATION per run; workers=${HELPDESK_WORKERS:-default} pool=${HELPDESK_DB_POOL_SIZE:-default})"
-printf '%-16s %-6s %3s  %s\n' backend run conn result
+echo "== summary (wrk -t$THREADS, $DURATION per run; workers=${HELPDESK_WORKERS:-default} pool=${HELPDESK_DB_POOL_SIZE:-default} PG_ANALYZE=$PG_ANALYZE${PG_DB_SETTINGS:+ pg: $PG_DB_SETTINGS})"
+printf '%-14s %-6s %3s  %s\n' backend run conn result
+echo "(cpu%: service = the helpdesk process, wrk = the load generator, machine = all cores"
+echo " busy incl. PostgreSQL and the kernel, iowait = cores waiting on disk, before = other"
+echo " work on the machine in the second before the run; all in % of one core)"
 for row in "${ROWS[@]}"; do echo "$row"; done

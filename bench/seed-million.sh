@@ -7,7 +7,7 @@
 #
 # Settings (environment):
 #   TICKETS=1000000   how many tickets to seed
-#   AGENCIES=10       agencies to seed; 90% of the tickets get one of them, 10% none
+#   AGENCIES=10       agencies to seed; 90% of the tickets get one of them (agency 1: 9%), 10% none
 #   RUNS=10           timed requests per URL (after one untimed warm-up request)
 #   PORT=18080        where the service listens (127.0.0.1 only)
 #   KEEP_DB=1         keep the seeded database (and print its URL) instead of dropping it
@@ -20,7 +20,10 @@
 # spread evenly over 2016 in Europe/Rome (2015-12-31 23:00 UTC to 2016-12-31 23:00 UTC), and
 # the year's counter set so that the service goes on numbering after them.
 # Not seeded: ticket_events (the summary reads only tickets, through the index
-# tickets_reported_status_level), idempotency keys. So the seeded tickets have no history;
+# tickets_reported_status_level), idempotency keys.
+# SQLite: timed first as seeded (no statistics, as the service leaves a file), then after
+# ANALYZE. PostgreSQL: after VACUUM ANALYZE (needed for index-only scans; autovacuum would
+# get there on its own). So the seeded tickets have no history;
 # they are for the summary and list benchmarks, not for the events API.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -33,7 +36,7 @@ RUNS="${RUNS:-10}"
 
 ensure_build
 ensure_tool curl curl
-if [[ "$backend" == sqlite ]]; then ensure_tool sqlite3 sqlite3; else
+if [[ "$backend" == sqlite ]]; then ensure_tool sqlite3 sqlite3; ensure_sqlite_probe; else
     ensure_tool psql postgresql-client
     psql_admin -c 'SELECT 1' >/dev/null || die "PostgreSQL not reachable at $PG_HOST:$PG_PORT"
 fi
@@ -50,7 +53,7 @@ trap finish EXIT
 trap 'exit 130' INT TERM
 
 make_work_dir
-DATABASE_URL="$(fresh_database_url "$backend" seed)"
+fresh_database "$backend" seed
 log "$backend: $DATABASE_URL"
 run_helpdesk migrate
 TOKEN="$(run_helpdesk user add --name seeder --role admin)"
@@ -85,23 +88,22 @@ t AS (SELECT n, (n * 7919) % 4788 AS r,
       FROM seq)
 INSERT INTO tickets (id, number, subject, description, channel, status, level, assignee_id,
     agency_id, requester_name, requester_email, requester_phone, malfunction, interruption_open,
-    reported_at, last_event_at, created_by, created_at, updated_at, version)
+    reported_at, last_event_at,$EXTRA_COLS created_by, created_at, updated_at, version)
 SELECT '00000000-0000-7000-8000-' || printf('%012x', n),
        '2016-' || printf('%06d', n),
        'Seeded ticket ' || n, '', $CHANNEL_CASE,
        $STATUS_CASE, $LEVEL_CASE,
        CASE WHEN r >= 4787 THEN NULL ELSE '$USER_ID' END,
        CASE WHEN n % 10 = 0 OR $AGENCIES = 0 THEN NULL
-            ELSE '00000000-0000-7000-a000-' || printf('%012d', n % $AGENCIES + 1) END,
+            ELSE '00000000-0000-7000-a000-' || printf('%012d', (n / 10) % $AGENCIES + 1) END,
        NULL, NULL, NULL, n % 50 = 0, 0,
-       at, at, '$USER_ID', at, at, 1
+       at, at,$EXTRA_VALUES '$USER_ID', at, at, 1
 FROM t;
 INSERT INTO ticket_counters (year, last_number) VALUES (2016, $TICKETS)
     ON CONFLICT (year) DO UPDATE SET last_number = excluded.last_number;
 COMMIT;
-ANALYZE;
-PRAGMA wal_checkpoint(TRUNCATE);
 SQL
+    sqlite3 "$db" "PRAGMA wal_checkpoint(TRUNCATE)" >/dev/null
 }
 
 seed_postgres() {
@@ -116,16 +118,16 @@ SELECT '00000000-0000-7000-a000-' || lpad(k::text, 12, '0'), 'AG' || lpad(k::tex
 FROM generate_series(1, $AGENCIES) k;
 INSERT INTO tickets (id, number, subject, description, channel, status, level, assignee_id,
     agency_id, requester_name, requester_email, requester_phone, malfunction, interruption_open,
-    reported_at, last_event_at, created_by, created_at, updated_at, version)
+    reported_at, last_event_at,$EXTRA_COLS created_by, created_at, updated_at, version)
 SELECT '00000000-0000-7000-8000-' || lpad(to_hex(n), 12, '0'),
-       '2016-' || lpad(n::text, 6, '0'),
+       '2016-' || lpad(n::text, greatest(6, length(n::text)), '0'),
        'Seeded ticket ' || n, '', $CHANNEL_CASE,
        $STATUS_CASE, $LEVEL_CASE,
        CASE WHEN r >= 4787 THEN NULL ELSE '$USER_ID' END,
        CASE WHEN n % 10 = 0 OR $AGENCIES = 0 THEN NULL
-            ELSE '00000000-0000-7000-a000-' || lpad((n % $AGENCIES + 1)::text, 12, '0') END,
+            ELSE '00000000-0000-7000-a000-' || lpad(((n / 10) % $AGENCIES + 1)::text, 12, '0') END,
        NULL, NULL, NULL, n % 50 = 0, false,
-       at, at, '$USER_ID', at, at, 1
+       at, at,$EXTRA_VALUES '$USER_ID', at, at, 1
 FROM (SELECT n, (n::bigint * 7919) % 4788 AS r,
              TIMESTAMP '2015-12-31 23:00:00'
                  + ((n - 1) * (31622400.0 / $TICKETS))::float8 * INTERVAL '1 second' AS at
@@ -138,11 +140,24 @@ CHECKPOINT;
 SQL
 }
 
+# Columns that later schema versions added: tickets.next_deadline (the nearest running SLA
+# deadline; 9999-12-31 23:59:59 = none, which is what seeded tickets without clocks have).
+EXTRA_COLS="" EXTRA_VALUES=""
+if [[ "$backend" == sqlite ]]; then
+    has_next_deadline=$(db_query "SELECT count(*) FROM pragma_table_info('tickets') WHERE name = 'next_deadline'")
+else
+    has_next_deadline=$(db_query "SELECT count(*) FROM information_schema.columns WHERE table_name = 'tickets' AND column_name = 'next_deadline'")
+fi
+if [[ "$has_next_deadline" == 1 ]]; then
+    EXTRA_COLS=" next_deadline,"
+    EXTRA_VALUES=" '9999-12-31 23:59:59',"
+fi
+
 log "$backend: seeding $TICKETS tickets and $AGENCIES agencies"
 seed_start=$(date +%s.%N)
 "seed_$backend"
 seed_secs=$(awk -v a="$seed_start" -v b="$(date +%s.%N)" 'BEGIN{printf "%.1f", b-a}')
-log "$backend: seeded in ${seed_secs}s (including ANALYZE/VACUUM)"
+log "$backend: seeded in ${seed_secs}s (PostgreSQL: including VACUUM ANALYZE)"
 db_query "SELECT status, level, count(*) FROM tickets GROUP BY status, level ORDER BY level, status"
 if [[ "$backend" == sqlite ]]; then
     ls -l "${DATABASE_URL#sqlite://}"* | awk '{print $5, $9}'
@@ -160,34 +175,53 @@ QUERY="SELECT status, level, count(*) FROM tickets WHERE reported_at >= '$FROM_T
 AGENCY_ID='00000000-0000-7000-a000-000000000001'
 AGENCY_QUERY="SELECT status, level, count(*) FROM tickets WHERE agency_id = '$AGENCY_ID' AND reported_at >= '$FROM_TS' AND reported_at < '$TO_TS' GROUP BY status, level"
 
-log "$backend: query plans"
-if [[ "$backend" == sqlite ]]; then
-    db="${DATABASE_URL#sqlite://}"
-    echo "-- EXPLAIN QUERY PLAN $QUERY"
-    sqlite3 "$db" "EXPLAIN QUERY PLAN $QUERY"
-    echo "-- EXPLAIN QUERY PLAN (agency) $AGENCY_QUERY"
-    sqlite3 "$db" "EXPLAIN QUERY PLAN $AGENCY_QUERY"
-    echo "-- the bare query in the sqlite3 shell, 3 runs (default page cache):"
-    sqlite3 "$db" ".timer on" "$QUERY" "$QUERY" "$QUERY" | grep '^Run Time'
-else
-    echo "-- EXPLAIN (ANALYZE, BUFFERS) $QUERY"
-    db_query "EXPLAIN (ANALYZE, BUFFERS) $QUERY"
-    echo "-- the same with a generic plan (how a prepared statement may run after 5 executions):"
-    psql "$DATABASE_URL" -qAt <<SQL
+show_plans() { # show_plans LABEL: plans and bare query times, outside the service
+    log "$backend ($1): query plans and the bare query"
+    if [[ "$backend" == sqlite ]]; then
+        local db="${DATABASE_URL#sqlite://}"
+        echo "-- EXPLAIN QUERY PLAN $QUERY"
+        "$SQLITE_PROBE" "$db" "EXPLAIN QUERY PLAN $QUERY"
+        echo "-- EXPLAIN QUERY PLAN (agency) $AGENCY_QUERY"
+        "$SQLITE_PROBE" "$db" "EXPLAIN QUERY PLAN $AGENCY_QUERY"
+        echo "-- the bare query, SQLite $("$SQLITE_PROBE" "$db" --version), default page cache:"
+        wait_for_quiet
+        "$SQLITE_PROBE" "$db" -t "$RUNS" "$QUERY" | grep '^time'
+        echo "-- the bare agency query:"
+        "$SQLITE_PROBE" "$db" -t "$RUNS" "$AGENCY_QUERY" | grep '^time'
+    else
+        wait_for_quiet
+        echo "-- EXPLAIN (ANALYZE, BUFFERS) $QUERY"
+        db_query "EXPLAIN (ANALYZE, BUFFERS) $QUERY"
+        echo "-- the same with a generic plan (what a prepared statement may switch to after 5 runs):"
+        psql "$DATABASE_URL" -qAt <<SQL
 SET plan_cache_mode = force_generic_plan;
 PREPARE summary(timestamp, timestamp) AS
     SELECT status, level, count(*) FROM tickets WHERE reported_at >= \$1 AND reported_at < \$2
     GROUP BY status, level;
 EXPLAIN (ANALYZE, BUFFERS) EXECUTE summary('$FROM_TS', '$TO_TS');
 SQL
-    echo "-- EXPLAIN (ANALYZE, BUFFERS) (agency) $AGENCY_QUERY"
-    db_query "EXPLAIN (ANALYZE, BUFFERS) $AGENCY_QUERY"
-fi
+        echo "-- EXPLAIN (ANALYZE, BUFFERS) (agency) $AGENCY_QUERY"
+        db_query "EXPLAIN (ANALYZE, BUFFERS) $AGENCY_QUERY"
+        echo "-- the bare query in psql (\\timing), $RUNS runs:"
+        pg_time "$QUERY"
+        echo "-- the bare agency query:"
+        pg_time "$AGENCY_QUERY"
+    fi
+}
 
-start_service
+pg_time() { # pg_time SQL: RUNS executions in one session, min/median/max of psql's \timing
+    wait_for_quiet
+    { echo '\timing on'; echo '\o /dev/null'; for _ in $(seq 1 "$RUNS"); do echo "$1;"; done; } |
+        psql "$DATABASE_URL" -qAt 2>&1 | awk '/^Time:/ {print $2}' | sort -n | awk '
+        { v[NR] = $1 }
+        END { med = (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2;
+              printf "time over %d runs: min %.1f ms, median %.1f ms, max %.1f ms\n", NR, v[1], med, v[NR] }'
+}
+
 BASE="http://127.0.0.1:$PORT/api/v1/reports/status-by-level"
 time_url() { # time_url LABEL URL: one warm-up request, then RUNS timed ones.
     local label="$1" url="$2" times=() t code
+    wait_for_quiet
     code=$(curl -sS -o "$WORK_DIR/summary.json" -w '%{http_code}' -H "Authorization: Bearer $TOKEN" "$url")
     [[ "$code" == 200 ]] || { cat "$WORK_DIR/summary.json" >&2; die "$url answered $code"; }
     echo "-- $label: $url"
@@ -196,13 +230,31 @@ time_url() { # time_url LABEL URL: one warm-up request, then RUNS timed ones.
         t=$(curl -sS -o /dev/null -w '%{time_total}' -H "Authorization: Bearer $TOKEN" "$url")
         times+=("$t")
     done
-    printf '%s\n' "${times[@]}" | sort -n | awk -v label="$label" -v b="$backend" '
+    printf '%s\n' "${times[@]}" | sort -n | awk -v label="$label" -v b="$backend" -v bg="$BACKGROUND_BUSY" '
         { v[NR] = $1 * 1000 }
         END { med = (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2;
-              printf "SUMMARY %s %s runs=%d min_ms=%.1f median_ms=%.1f max_ms=%.1f\n",
-                     b, label, NR, v[1], med, v[NR] }'
+              printf "SUMMARY %s %s runs=%d min_ms=%.1f median_ms=%.1f max_ms=%.1f (other work before: %s%%)\n",
+                     b, label, NR, v[1], med, v[NR], bg }'
 }
-log "$backend: timing the summary over HTTP ($RUNS runs each, after one warm-up)"
-time_url year "$BASE?from=2016-01-01&to=2017-01-01"
-time_url year-agency "$BASE?from=2016-01-01&to=2017-01-01&agency_id=$AGENCY_ID"
-time_url month "$BASE?from=2016-03-01&to=2016-04-01"
+time_http() { # time_http STAGE: a fresh service, the year, the year for one agency, a month
+    log "$backend ($1): timing the summary over HTTP ($RUNS runs each, after one warm-up)"
+    start_service
+    time_url "$1/year" "$BASE?from=2016-01-01&to=2017-01-01"
+    time_url "$1/year-agency" "$BASE?from=2016-01-01&to=2017-01-01&agency_id=$AGENCY_ID"
+    time_url "$1/month" "$BASE?from=2016-03-01&to=2016-04-01"
+    stop_service
+}
+
+if [[ "$backend" == sqlite ]]; then
+    # The service never runs ANALYZE, so a real SQLite file usually has no statistics:
+    # measure as seeded, then again after ANALYZE (which changes SQLite's plan).
+    show_plans "no statistics"
+    time_http "no-stats"
+    log "sqlite: ANALYZE (with the service's SQLite, so STAT4 tables are written)"
+    "$SQLITE_PROBE" "${DATABASE_URL#sqlite://}" "ANALYZE"
+    show_plans "after ANALYZE"
+    time_http "analyzed"
+else
+    show_plans "after VACUUM ANALYZE"
+    time_http "analyzed"
+fi
