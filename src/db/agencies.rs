@@ -79,7 +79,7 @@ pub fn find_agency(conn: &mut DbConnection, id: Uuid) -> Result<Option<Agency>, 
     agencies::table
         .find(id.to_string())
         .select(AgencyRow::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()?
         .map(Agency::try_from)
         .transpose()

@@ -153,12 +153,20 @@ pub fn load_clocks(
     conn: &mut DbConnection,
     ticket_ids: &[Uuid],
 ) -> Result<HashMap<Uuid, Vec<StoredClock>>, StoreError> {
-    let ids: Vec<String> = ticket_ids.iter().map(Uuid::to_string).collect();
-    let rows: Vec<ClockRow> = ticket_clocks::table
-        .filter(ticket_clocks::ticket_id.eq_any(&ids))
-        .order((ticket_clocks::ticket_id, ticket_clocks::code))
+    let query = ticket_clocks::table
         .select(ClockRow::as_select())
-        .load(conn)?;
+        .order((ticket_clocks::ticket_id, ticket_clocks::code))
+        .into_boxed();
+    // One ticket (the common case) by equality: a statement both backends cache and plan well.
+    let rows: Vec<ClockRow> = match ticket_ids {
+        [] => Vec::new(),
+        [only] => query
+            .filter(ticket_clocks::ticket_id.eq(only.to_string()))
+            .load(conn)?,
+        many => query
+            .filter(ticket_clocks::ticket_id.eq_any(many.iter().map(Uuid::to_string)))
+            .load(conn)?,
+    };
     let mut by_ticket: HashMap<Uuid, Vec<StoredClock>> = HashMap::new();
     for row in rows {
         let stored = StoredClock::try_from(row)?;

@@ -171,7 +171,7 @@ pub(crate) fn insert_unnumbered_ticket(
         let earlier: Option<(String, String)> = idempotency_keys::table
             .find((&user_id, &idempotency.key))
             .select((idempotency_keys::request_hash, idempotency_keys::ticket_id))
-            .first(conn)
+            .get_result(conn)
             .optional()?;
         if let Some((request_hash, ticket_id)) = earlier {
             if request_hash != idempotency.request_hash {
@@ -261,7 +261,7 @@ pub fn find_ticket(conn: &mut DbConnection, id: Uuid) -> Result<Option<Ticket>, 
     tickets::table
         .find(id.to_string())
         .select(TicketRow::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()?
         .map(Ticket::try_from)
         .transpose()

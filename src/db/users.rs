@@ -83,7 +83,7 @@ pub fn find_user_by_token_hash(
     users::table
         .filter(users::token_hash.eq(token_hash))
         .select(UserRow::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()?
         .map(User::try_from)
         .transpose()
@@ -93,7 +93,7 @@ pub fn find_user(conn: &mut DbConnection, id: Uuid) -> Result<Option<User>, Stor
     users::table
         .find(id.to_string())
         .select(UserRow::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()?
         .map(User::try_from)
         .transpose()
