@@ -197,3 +197,40 @@ fn agencies_are_created_patched_with_if_match_and_unique_by_code() {
     .problem(409);
     assert_eq!(app.get(&path, &app.admin).json()["name"], "Comune SCA");
 }
+
+#[test]
+fn agencies_do_not_read_internal_notes() {
+    let app = spawn_app();
+    let firenze = app.add_agency("FI");
+    let (_, firenze_user) = app.add_user(Role::Agency, None, Some(&firenze));
+    let id = app.open_ticket(
+        &app.admin,
+        json!({"subject": "x", "channel": "phone", "agency_id": firenze}),
+    )["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    app.event_ok(
+        &app.admin,
+        &id,
+        json!({"type": "comment", "message": "nota interna: il fornitore è in ritardo"}),
+    );
+    app.event_ok(&app.admin, &id, json!({"type": "take_charge"}));
+    let staff: Vec<String> = app.get(&format!("/tickets/{id}/events"), &app.admin).json()["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["type"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(staff, ["created", "comment", "take_charge"]);
+    let agency: Vec<String> = app
+        .get(&format!("/tickets/{id}/events"), &firenze_user)
+        .json()["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["type"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(agency, ["created", "take_charge"]);
+    app.get("/calendars", &firenze_user).problem(403);
+}

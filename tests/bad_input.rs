@@ -368,3 +368,28 @@ fn nul_characters_and_out_of_range_instants_are_refused_on_both_backends() {
     );
     assert_eq!(any_version.status, 201, "If-Match: * matches any version");
 }
+
+#[test]
+fn instants_outside_the_stored_range_are_refused() {
+    use base64::Engine;
+    let app = spawn_app();
+    let id = app.open_ticket(
+        &app.admin,
+        json!({"subject": "x", "channel": "phone", "malfunction": true}),
+    )["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let reply = app.event(
+        &app.admin,
+        &id,
+        json!({"type": "interruption_start", "at": "-5000-01-01T00:00:00Z"}),
+    );
+    reply.problem(422);
+    assert_eq!(reply.problem_fields(), ["at"]);
+    let cursor = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .encode(format!("a|-8000000000000000000|{}", uuid::Uuid::new_v4()));
+    let reply = app.get(&format!("/tickets?cursor={cursor}"), &app.admin);
+    reply.problem(400);
+    assert_eq!(reply.problem_fields(), ["cursor"]);
+}

@@ -425,3 +425,28 @@ fn assign_names_an_agent_and_keeps_the_state() {
     reply.problem(422);
     assert_eq!(reply.problem_fields(), ["assignee_id"]);
 }
+
+#[test]
+fn level_two_tickets_are_assigned_only_to_level_two_agents() {
+    let app = spawn_app();
+    let (first_id, first) = app.add_user(Role::Agent, Some(Level::First), None);
+    let (second_id, _) = app.add_user(Role::Agent, Some(Level::Second), None);
+    let id = app.open_ticket(&first, phone_report("assign at level 2"))["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    app.event_ok(&first, &id, json!({"type": "take_charge"}));
+    app.event_ok(&first, &id, json!({"type": "escalate"}));
+    let refused = app.event(
+        &first,
+        &id,
+        json!({"type": "assign", "assignee_id": first_id}),
+    );
+    refused.problem(422);
+    assert_eq!(refused.problem_fields(), ["assignee_id"]);
+    app.event_ok(
+        &first,
+        &id,
+        json!({"type": "assign", "assignee_id": second_id}),
+    );
+}

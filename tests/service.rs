@@ -156,3 +156,21 @@ fn instances_starting_together_create_one_first_admin() {
     let mut conn = pool.get().unwrap();
     assert_eq!(helpdesk::db::users::count_users(&mut conn).unwrap(), 1);
 }
+
+#[test]
+fn made_up_tokens_share_their_address_budget() {
+    let mut settings = test_settings();
+    settings.rate_limit_per_second = 1;
+    settings.rate_limit_burst = 3;
+    let app = spawn_app_with(settings);
+    let statuses: Vec<u16> = (0..6)
+        .map(|i| {
+            let token = format!("hd_made-up-{i}");
+            app.send("GET", "/tickets", Some(&token), &[], None).status
+        })
+        .collect();
+    assert!(
+        statuses.contains(&401) && statuses.contains(&429),
+        "{statuses:?}"
+    );
+}

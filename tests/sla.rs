@@ -425,3 +425,31 @@ fn two_watchers_at_once_record_each_crossing_once() {
         assert_eq!(breaches, 2);
     }
 }
+
+#[test]
+fn closing_or_resolving_a_ticket_stops_its_clocks() {
+    let app = spawn_app();
+    app.set_now("2016-06-20T06:30:00Z");
+    let reported = json!({"subject": "fuori ambito", "channel": "email", "reported_at": "2016-06-20T06:00:00Z"});
+    let closed = app.open_ticket(&app.admin, reported.clone())["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let after = app.event_ok(
+        &app.admin,
+        &closed,
+        json!({"type": "close_not_in_scope", "reason": "non di competenza"}),
+    );
+    assert_eq!(
+        clock(&after, "SLA.6")["state"],
+        "met",
+        "closed within the hour"
+    );
+    assert_eq!(clock(&after, "SLA.6")["stopped_at"], "2016-06-20T06:30:00Z");
+    assert!(after["next_deadline"].is_null());
+
+    app.set_now("2016-06-28T00:00:00Z");
+    assert_eq!(crossings_now(&app), 0, "nothing runs on a closed ticket");
+    let queue = app.get("/tickets?sla_state=running", &app.admin).json();
+    assert_eq!(queue["items"].as_array().unwrap().len(), 0);
+}

@@ -238,29 +238,38 @@ pub fn unrecorded_crossings(
     Ok(crossings)
 }
 
-/// Marks a crossing recorded; `false` if another worker got there first. A breach also
-/// settles the at-risk crossing, which no longer needs telling.
+/// Marks a crossing recorded; `false` if another worker got there first, or if the clock
+/// changed since it was seen (`seen` is the crossing's instant then). A breach also settles
+/// the at-risk crossing, which no longer needs telling.
 pub fn claim_crossing(
     conn: &mut DbConnection,
     ticket_id: Uuid,
     code: &str,
     crossing: Crossing,
+    seen: DateTime<Utc>,
 ) -> Result<bool, StoreError> {
     let target = ticket_clocks::table
         .filter(ticket_clocks::ticket_id.eq(ticket_id.to_string()))
         .filter(ticket_clocks::code.eq(code));
+    let seen = to_db_time(seen);
     let changed = match crossing {
-        Crossing::AtRisk => diesel::update(target.filter(ticket_clocks::risk_recorded.eq(false)))
-            .set(ticket_clocks::risk_recorded.eq(true))
-            .execute(conn)?,
-        Crossing::Breached => {
-            diesel::update(target.filter(ticket_clocks::breach_recorded.eq(false)))
-                .set((
-                    ticket_clocks::breach_recorded.eq(true),
-                    ticket_clocks::risk_recorded.eq(true),
-                ))
-                .execute(conn)?
-        }
+        Crossing::AtRisk => diesel::update(
+            target
+                .filter(ticket_clocks::risk_recorded.eq(false))
+                .filter(ticket_clocks::at_risk_at.eq(seen)),
+        )
+        .set(ticket_clocks::risk_recorded.eq(true))
+        .execute(conn)?,
+        Crossing::Breached => diesel::update(
+            target
+                .filter(ticket_clocks::breach_recorded.eq(false))
+                .filter(ticket_clocks::deadline.eq(seen)),
+        )
+        .set((
+            ticket_clocks::breach_recorded.eq(true),
+            ticket_clocks::risk_recorded.eq(true),
+        ))
+        .execute(conn)?,
     };
     Ok(changed == 1)
 }

@@ -108,8 +108,21 @@ impl ManageConnection for ConnectionManager {
             .map_err(r2d2::Error::QueryError)
     }
 
-    fn has_broken(&self, _conn: &mut DbConnection) -> bool {
-        false
+    /// A connection returned while unwinding from a panic, or still inside a transaction, must
+    /// not be reused: it would hold its locks (and on SQLite the write lock) for good.
+    fn has_broken(&self, conn: &mut DbConnection) -> bool {
+        if std::thread::panicking() {
+            return true;
+        }
+        let depth = match conn {
+            DbConnection::Postgresql(pg) => {
+                AnsiTransactionManager::transaction_manager_status_mut(pg).transaction_depth()
+            }
+            DbConnection::Sqlite(sqlite) => {
+                AnsiTransactionManager::transaction_manager_status_mut(sqlite).transaction_depth()
+            }
+        };
+        !matches!(depth, Ok(None))
     }
 }
 
@@ -133,11 +146,14 @@ pub fn connect_pool(
         let mut conn = manager.connect()?;
         conn.batch_execute("PRAGMA journal_mode = WAL;")?;
     }
+    // PostgreSQL connections die with a server restart or failover; checking each one out
+    // with a `SELECT 1` replaces them at once. A SQLite file does not go away.
+    let is_postgres = matches!(url, DatabaseUrl::Postgres(_));
     let pool = r2d2::Pool::builder()
         .max_size(size)
         .min_idle(Some(1))
         .connection_timeout(Duration::from_secs(10))
-        .test_on_check_out(false)
+        .test_on_check_out(is_postgres)
         .build(manager)?;
     Ok(pool)
 }
@@ -220,6 +236,21 @@ pub fn lock_for_transaction(conn: &mut DbConnection, key: i64) -> Result<(), Sto
         diesel::sql_query(format!("SELECT pg_advisory_xact_lock({key})")).execute(pg)?;
     }
     Ok(())
+}
+
+/// Whether PostgreSQL gave up on the transaction because of another one (deadlock or
+/// serialization failure): running it again is the cure.
+pub fn is_retryable(error: &diesel::result::Error) -> bool {
+    match error {
+        diesel::result::Error::DatabaseError(
+            diesel::result::DatabaseErrorKind::SerializationFailure,
+            _,
+        ) => true,
+        diesel::result::Error::DatabaseError(_, info) => {
+            info.message().contains("deadlock detected")
+        }
+        _ => false,
+    }
 }
 
 /// Whether an error is a unique-constraint violation (the same on both backends).

@@ -92,7 +92,10 @@ fn run_writer(pool: &Pool, queue: &Mutex<Receiver<Job>>) {
             }
             batch
         };
-        create_batch(pool, batch);
+        // A panic in one batch must not end the writer: its requests' reply channels close
+        // (they answer 503) and the connection is discarded as broken.
+        let _ =
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| create_batch(pool, batch)));
     }
 }
 

@@ -257,6 +257,15 @@ pub(crate) fn insert_unnumbered_ticket(
     })
 }
 
+/// Takes the ticket row's write lock for the rest of the transaction (PostgreSQL; SQLite's
+/// `BEGIN IMMEDIATE` already holds the database's).
+pub fn lock_ticket(conn: &mut DbConnection, ticket_id: Uuid) -> Result<(), StoreError> {
+    diesel::update(tickets::table.find(ticket_id.to_string()))
+        .set(tickets::version.eq(tickets::version))
+        .execute(conn)?;
+    Ok(())
+}
+
 pub fn find_ticket(conn: &mut DbConnection, id: Uuid) -> Result<Option<Ticket>, StoreError> {
     tickets::table
         .find(id.to_string())
@@ -297,6 +306,7 @@ pub fn record_event(
     for _ in 1..ATTEMPTS {
         match attempt(conn) {
             Err(StoreError::Contended) => continue,
+            Err(StoreError::Db(ref e)) if super::is_retryable(e) => continue,
             other => return other,
         }
     }

@@ -158,6 +158,17 @@ pub fn decide(
         }
         Action::Assign => {
             let target = assignee.expect("check_fields requires an assignee for assign");
+            if !target.can_handle_level(state.level) {
+                return Err(Invalid::one(
+                    "assignee_id",
+                    format!(
+                        "a ticket at level {} needs a level-{} agent",
+                        state.level.number(),
+                        state.level.number()
+                    ),
+                )
+                .into());
+            }
             next.assignee_id = Some(target.user_id);
         }
         Action::Escalate => {
@@ -251,6 +262,9 @@ fn check_at(
         return Err(Invalid::one("at", "must not be in the future"));
     }
     if action == Action::InterruptionStart {
+        if at.timestamp() < 0 {
+            return Err(Invalid::one("at", "must not be before 1970"));
+        }
         return Ok(at);
     }
     let earliest = state.reported_at.max(state.last_event_at);

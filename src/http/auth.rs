@@ -84,18 +84,30 @@ impl FromRequest for Caller {
             let (Some(token_hash), Some(state)) = (token_hash, state) else {
                 return Err(ApiError::Unauthorized);
             };
-            if let Some(principal) = state.tokens.get(&token_hash) {
-                return Ok(Caller(principal));
-            }
-            let lookup = token_hash.clone();
-            let user = state
-                .run(move |conn| db::users::find_user_by_token_hash(conn, &lookup))
+            principal_for(&state, token_hash)
                 .await?
-                .ok_or(ApiError::Unauthorized)?;
-            state.tokens.put(token_hash, user.principal.clone());
-            Ok(Caller(user.principal))
+                .map(Caller)
+                .ok_or(ApiError::Unauthorized)
         })
     }
+}
+
+/// The user a token hash belongs to, from the cache or the database (then cached).
+pub async fn principal_for(
+    state: &AppState,
+    token_hash: String,
+) -> Result<Option<Principal>, ApiError> {
+    if let Some(principal) = state.tokens.get(&token_hash) {
+        return Ok(Some(principal));
+    }
+    let lookup = token_hash.clone();
+    let user = state
+        .run(move |conn| db::users::find_user_by_token_hash(conn, &lookup))
+        .await?;
+    if let Some(user) = &user {
+        state.tokens.put(token_hash, user.principal.clone());
+    }
+    Ok(user.map(|user| user.principal))
 }
 
 impl Caller {

@@ -147,6 +147,11 @@ impl From<&Calendar> for CalendarResponse {
     }
 }
 
+/// Calendars are the helpdesk's working tools; agencies see only their own data (SPEC §6).
+fn require_staff(caller: &Caller) -> Result<(), ApiError> {
+    caller.require(caller.0.can_work_tickets(), "use the calendars")
+}
+
 fn calendar_named(state: &AppState, name: &str) -> Result<Arc<Calendar>, ApiError> {
     state
         .engine()
@@ -164,15 +169,19 @@ fn calendar_named(state: &AppState, name: &str) -> Result<Arc<Calendar>, ApiErro
     responses((status = 200, description = "The calendars.", body = CalendarList)),
     security(("bearer" = []))
 )]
-pub async fn list_calendars(state: web::Data<AppState>, _caller: Caller) -> HttpResponse {
+pub async fn list_calendars(
+    state: web::Data<AppState>,
+    caller: Caller,
+) -> Result<HttpResponse, ApiError> {
+    require_staff(&caller)?;
     let engine = state.engine();
-    HttpResponse::Ok().json(CalendarList {
+    Ok(HttpResponse::Ok().json(CalendarList {
         items: engine
             .calendars
             .values()
             .map(|c| CalendarResponse::from(c.as_ref()))
             .collect(),
-    })
+    }))
 }
 
 /// Read a calendar
@@ -186,9 +195,10 @@ pub async fn list_calendars(state: web::Data<AppState>, _caller: Caller) -> Http
 )]
 pub async fn get_calendar(
     state: web::Data<AppState>,
-    _caller: Caller,
+    caller: Caller,
     name: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
+    require_staff(&caller)?;
     let calendar = calendar_named(&state, &name)?;
     Ok(HttpResponse::Ok().json(CalendarResponse::from(calendar.as_ref())))
 }
@@ -233,11 +243,12 @@ pub struct ClosedDayList {
 )]
 pub async fn get_holidays(
     state: web::Data<AppState>,
-    _caller: Caller,
+    caller: Caller,
     request: HttpRequest,
     name: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     use chrono::Datelike;
+    require_staff(&caller)?;
     let query: HolidaysQuery = parse_query(&request)?;
     let year = query.year.unwrap_or_else(|| state.now().year());
     if !(1900..=2400).contains(&year) {
@@ -312,6 +323,10 @@ pub async fn create_closure(
     checker.required_text("reason", request.reason.as_deref(), 500);
     let first = request.first_day.unwrap_or_default();
     let last = request.last_day.unwrap_or(first);
+    use chrono::Datelike;
+    if !(1900..=2400).contains(&first.year()) {
+        checker.add("first_day", "must be in the years 1900 to 2400");
+    }
     if last < first {
         checker.add("last_day", "must not be before first_day");
     } else if (last - first).num_days() > 366 {
@@ -451,10 +466,11 @@ async fn compute_batch<T>(
 )]
 pub async fn compute_deadlines(
     state: web::Data<AppState>,
-    _caller: Caller,
+    caller: Caller,
     name: web::Path<String>,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
+    require_staff(&caller)?;
     let calendar = calendar_named(&state, &name)?;
     let deadlines = compute_batch(&state, payload, |item, index, errors| {
         let start = instant_field(item, index, "start", errors);
@@ -496,10 +512,11 @@ pub async fn compute_deadlines(
 )]
 pub async fn compute_elapsed(
     state: web::Data<AppState>,
-    _caller: Caller,
+    caller: Caller,
     name: web::Path<String>,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
+    require_staff(&caller)?;
     let calendar = calendar_named(&state, &name)?;
     let results = compute_batch(&state, payload, |item, index, errors| {
         let from = instant_field(item, index, "from", errors);

@@ -39,6 +39,8 @@ pub struct AppState {
     pub tokens: auth::TokenCache,
     pub clock: Clock,
     engine: RwLock<Arc<SlaEngine>>,
+    /// One closure reload at a time, so an older list never replaces a newer one.
+    closures_reload: tokio::sync::Mutex<()>,
     /// Group commit for `POST /tickets`.
     pub ticket_writer: TicketWriter,
 }
@@ -58,6 +60,7 @@ impl AppState {
             tokens: auth::TokenCache::default(),
             clock,
             engine: RwLock::new(Arc::new(engine)),
+            closures_reload: tokio::sync::Mutex::new(()),
         }
     }
 
@@ -72,6 +75,7 @@ impl AppState {
     /// Replaces the engine's closures with those stored now (after a change, and
     /// periodically so that instances sharing a database agree).
     pub async fn reload_closures(&self) -> Result<(), ApiError> {
+        let _one_at_a_time = self.closures_reload.lock().await;
         let closures = self.run(crate::db::calendars::list_closures).await?;
         let engine = self
             .engine()

@@ -228,7 +228,9 @@ fn is_unavailable(error: &diesel::result::Error) -> bool {
         Error::DatabaseError(DatabaseErrorKind::ClosedConnection, _) => true,
         Error::DatabaseError(_, info) => {
             let message = info.message();
-            message.contains("database is locked") || message.contains("terminating connection")
+            message.contains("database is locked")
+                || message.contains("terminating connection")
+                || message.contains("deadlock detected")
         }
         _ => false,
     }

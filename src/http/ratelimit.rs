@@ -1,7 +1,8 @@
 //! Rate limiting per token (or per client address without one), with `X-RateLimit-*` headers
 //! on every response and 429 + `Retry-After` past the limit. The limiter is `governor`'s GCRA.
 
-use super::auth::{bearer_token, hash_token};
+use super::AppState;
+use super::auth::{bearer_token, hash_token, principal_for};
 use super::problem::ApiError;
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
@@ -65,13 +66,23 @@ pub async fn limit_rate(
         return Ok(next.call(request).await?.map_into_boxed_body());
     };
     let (limiter, burst) = limiter;
-    let key = match bearer_token(request.request()) {
-        Some(token) => hash_token(token),
-        None => request
+    // A valid token has its own budget; anything else (no token, or an invalid one) shares
+    // its client address's, so made-up tokens cannot mint fresh budgets. The lookup is the one
+    // authentication needs anyway, and is cached.
+    let mut known_token = None;
+    if let (Some(hash), Some(state)) = (
+        bearer_token(request.request()).map(hash_token),
+        request.app_data::<web::Data<AppState>>().cloned(),
+    ) && let Ok(Some(_)) = principal_for(&state, hash.clone()).await
+    {
+        known_token = Some(hash);
+    }
+    let key = known_token.unwrap_or_else(|| {
+        request
             .peer_addr()
-            .map(|addr| addr.ip().to_string())
-            .unwrap_or_default(),
-    };
+            .map(|addr| format!("ip:{}", addr.ip()))
+            .unwrap_or_default()
+    });
     let headers = match limiter.check_key(&key) {
         Ok(snapshot) => {
             let remaining = snapshot.remaining_burst_capacity();

@@ -3,8 +3,9 @@
 //! flag in the same transaction that records the event; whoever flips it records it.
 
 use crate::db::clocks::{Crossing, claim_crossing, unrecorded_crossings};
+use crate::db::tickets::lock_ticket;
 use crate::db::tickets::record_service_event;
-use crate::db::{Pool, StoreError, write_transaction};
+use crate::db::{Pool, StoreError, is_retryable, write_transaction};
 use crate::domain::Action;
 use chrono::{DateTime, Utc};
 use serde_json::{Map, Value, json};
@@ -33,8 +34,11 @@ pub fn record_crossings(pool: &Pool, now: DateTime<Utc>) -> Result<usize, StoreE
             details.insert("deadline".into(), json!(clock.deadline));
             for attempt in 1..=ATTEMPTS {
                 let result = write_transaction(&mut conn, |conn| {
-                    if !claim_crossing(conn, stored.ticket_id, &clock.code, crossing)? {
-                        return Ok(false); // another instance recorded it
+                    // The ticket row first, as an agent's event does, so the two never wait
+                    // on each other in opposite order.
+                    lock_ticket(conn, stored.ticket_id)?;
+                    if !claim_crossing(conn, stored.ticket_id, &clock.code, crossing, at)? {
+                        return Ok(false); // recorded by another instance, or the clock moved
                     }
                     record_service_event(conn, stored.ticket_id, action, at, details.clone(), now)?;
                     Ok(true)
@@ -44,6 +48,7 @@ pub fn record_crossings(pool: &Pool, now: DateTime<Utc>) -> Result<usize, StoreE
                     Ok(false) => {}
                     // An agent's event changed the ticket meanwhile: try again.
                     Err(StoreError::Contended) if attempt < ATTEMPTS => continue,
+                    Err(StoreError::Db(ref e)) if is_retryable(e) && attempt < ATTEMPTS => continue,
                     Err(e) => return Err(e),
                 }
                 break;

@@ -40,7 +40,11 @@ impl Calendar {
             return Ok(start);
         }
         if self.always_open {
-            return start.checked_add(duration).ok_or(CalendarError::OutOfRange);
+            const END_OF_9999: i64 = 253_402_300_799_999_999;
+            return start
+                .checked_add(duration)
+                .filter(|end| *end <= END_OF_9999)
+                .ok_or(CalendarError::OutOfRange);
         }
         let (mut year, mut table) = self.year_of(start)?;
         let mut target = table.before(start) + duration;

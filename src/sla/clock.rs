@@ -98,7 +98,16 @@ pub fn compute(
             None => return Ok(None),
         },
     };
-    let stopped_at = first(ticket.events, policy.stop).map(|event| event.at.max(started_at));
+    // The first stop event stops the clock for good; so does the ticket's first resolution or
+    // closure (nothing can stop it after that, and a closed ticket has nothing left to meet).
+    let stopped_at = ticket
+        .events
+        .iter()
+        .find(|event| {
+            event.action == policy.stop
+                || matches!(event.action, Action::Resolve | Action::CloseNotInScope)
+        })
+        .map(|event| event.at.max(started_at));
     let (closed, tail) = running_segments(policy, ticket.events, started_at, stopped_at);
     let target = policy.target_seconds;
     let risk_target = ((target as f64) * at_risk_share).ceil() as i64;

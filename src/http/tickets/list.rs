@@ -198,6 +198,10 @@ fn decode_cursor(cursor: &str, order: ListOrder) -> Result<(DateTime<Utc>, Uuid)
         ));
     }
     let micros: i64 = micros.parse().map_err(|_| bad())?;
+    // Years 1900 to 9999 only: both backends store and compare those alike.
+    if !(-2_208_988_800_000_000..=253_402_300_799_999_999).contains(&micros) {
+        return Err(bad());
+    }
     let at = DateTime::from_timestamp_micros(micros).ok_or_else(bad)?;
     let id = Uuid::parse_str(id).map_err(|_| bad())?;
     Ok((at, id))

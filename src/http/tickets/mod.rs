@@ -221,8 +221,14 @@ pub async fn list_ticket_events(
     let events = state
         .run(move |conn| db::events::list_events(conn, ticket.id))
         .await?;
+    // Comments are internal notes: an agency reads the rest of its tickets' history.
+    let internal_hidden = caller.0.role == Role::Agency;
     Ok(HttpResponse::Ok().json(EventList {
-        items: events.iter().map(EventResponse::from).collect(),
+        items: events
+            .iter()
+            .filter(|e| !(internal_hidden && e.action == crate::domain::Action::Comment))
+            .map(EventResponse::from)
+            .collect(),
     }))
 }
 
