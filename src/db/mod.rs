@@ -149,9 +149,11 @@ pub fn connect_pool(
     // PostgreSQL connections die with a server restart or failover; checking each one out
     // with a `SELECT 1` replaces them at once. A SQLite file does not go away.
     let is_postgres = matches!(url, DatabaseUrl::Postgres(_));
+    // No idle minimum: r2d2 would open it from a background thread, which can still be inside
+    // libpq when a short command (`migrate`, `user add`) exits, and crash the exit.
     let pool = r2d2::Pool::builder()
         .max_size(size)
-        .min_idle(Some(1))
+        .min_idle(Some(0))
         .connection_timeout(Duration::from_secs(10))
         .test_on_check_out(is_postgres)
         .build(manager)?;
