@@ -163,8 +163,8 @@ if [[ "$backend" == sqlite ]]; then
     ls -l "${DATABASE_URL#sqlite://}"* | awk '{print $5, $9}'
 else
     db_query "SELECT 'database size: ' || pg_size_pretty(pg_database_size(current_database()))
-              || ', index tickets_status_level_reported: '
-              || pg_size_pretty(pg_relation_size('tickets_status_level_reported'))"
+              || ', index tickets_reported_status_level: '
+              || pg_size_pretty(pg_relation_size('tickets_reported_status_level'))"
 fi
 
 # The query the service runs for the year (bounds as the service computes them from the
@@ -175,6 +175,10 @@ TO_TS='2016-12-31 23:00:00'
 QUERY="SELECT count(*) FROM tickets WHERE status = 'resolved' AND level = 1 AND reported_at >= '$FROM_TS' AND reported_at < '$TO_TS'"
 AGENCY_ID='00000000-0000-7000-a000-000000000001'
 AGENCY_QUERY="SELECT count(*) FROM tickets WHERE agency_id = '$AGENCY_ID' AND status = 'resolved' AND level = 1 AND reported_at >= '$FROM_TS' AND reported_at < '$TO_TS'"
+if [[ "$backend" == postgres ]]; then # PostgreSQL's service runs one GROUP BY instead
+    QUERY="SELECT status, level, count(*) FROM tickets WHERE reported_at >= '$FROM_TS' AND reported_at < '$TO_TS' GROUP BY status, level"
+    AGENCY_QUERY="SELECT status, level, count(*) FROM tickets WHERE agency_id = '$AGENCY_ID' AND reported_at >= '$FROM_TS' AND reported_at < '$TO_TS' GROUP BY status, level"
+fi
 
 show_plans() { # show_plans LABEL: plans and bare query times, outside the service
     log "$backend ($1): query plans and the bare query"
@@ -197,8 +201,8 @@ show_plans() { # show_plans LABEL: plans and bare query times, outside the servi
         psql "$DATABASE_URL" -qAt <<SQL
 SET plan_cache_mode = force_generic_plan;
 PREPARE summary(timestamp, timestamp) AS
-    SELECT count(*) FROM tickets WHERE status = 'resolved' AND level = 1
-    AND reported_at >= \$1 AND reported_at < \$2;
+    SELECT status, level, count(*) FROM tickets WHERE reported_at >= \$1 AND reported_at < \$2
+    GROUP BY status, level;
 EXPLAIN (ANALYZE, BUFFERS) EXECUTE summary('$FROM_TS', '$TO_TS');
 SQL
         echo "-- EXPLAIN (ANALYZE, BUFFERS) (agency) $AGENCY_QUERY"

@@ -54,9 +54,10 @@ CREATE TABLE tickets (
     version BIGINT NOT NULL
 );
 
--- The status-by-level summary: one range count per (status, level) over the period.
-CREATE INDEX tickets_status_level_reported ON tickets (status, level, reported_at);
-CREATE INDEX tickets_agency_status_level ON tickets (agency_id, status, level, reported_at);
+-- The status-by-level summary: one GROUP BY over the period, as a (parallel) index-only
+-- scan of this index. (SQLite, which would sort the period, counts per status and level.)
+CREATE INDEX tickets_reported_status_level ON tickets (reported_at, status, level);
+CREATE INDEX tickets_agency_reported ON tickets (agency_id, reported_at, status, level);
 -- Keyset pages of the ticket list, by filter column then (reported_at, id).
 CREATE INDEX tickets_reported_id ON tickets (reported_at, id);
 CREATE INDEX tickets_status_reported ON tickets (status, reported_at, id);
