@@ -1,0 +1,210 @@
+//! `POST /calendars/{name}/deadlines` and `/elapsed`: up to 10,000 computations per request,
+//! in order, naming every bad item.
+
+use super::{calendar_named, require_staff};
+use crate::domain::FieldError;
+use crate::http::AppState;
+use crate::http::auth::Caller;
+use crate::http::input::{parse_json, read_body};
+use crate::http::problem::ApiError;
+use actix_web::{HttpResponse, web};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use utoipa::ToSchema;
+
+/// Most items one batch request may carry.
+pub const MAX_BATCH_ITEMS: usize = 10_000;
+/// Batch bodies are larger than the rest; they get their own limit.
+const BATCH_BODY_LIMIT: usize = 4 * 1024 * 1024;
+/// Longest duration a deadline may be asked for: ten years of seconds.
+const MAX_SECONDS: i64 = 10 * 366 * 86_400;
+
+/// Deadlines to compute: `{"items": [{"start": …, "seconds": N}]}`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DeadlinesRequest {
+    #[schema(max_items = 10000, value_type = Vec<DeadlineItem>)]
+    pub items: Vec<Value>,
+}
+
+/// One deadline to compute.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct DeadlineItem {
+    pub start: DateTime<Utc>,
+    #[schema(minimum = 0)]
+    pub seconds: i64,
+}
+
+/// Durations to measure: `{"items": [{"from": …, "to": …}]}`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ElapsedRequest {
+    #[schema(max_items = 10000, value_type = Vec<ElapsedItem>)]
+    pub items: Vec<Value>,
+}
+
+/// One range to measure.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct ElapsedItem {
+    pub from: DateTime<Utc>,
+    pub to: DateTime<Utc>,
+}
+
+/// Computed deadlines, in the order asked.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct DeadlineList {
+    #[schema(max_items = 10000)]
+    pub items: Vec<DeadlineResult>,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct DeadlineResult {
+    pub deadline: DateTime<Utc>,
+}
+
+/// Measured business time, in the order asked.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct ElapsedList {
+    #[schema(max_items = 10000)]
+    pub items: Vec<ElapsedResult>,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct ElapsedResult {
+    pub seconds: i64,
+}
+
+fn instant_field(
+    item: &Value,
+    index: usize,
+    key: &str,
+    errors: &mut Vec<FieldError>,
+) -> Option<DateTime<Utc>> {
+    let field = format!("items[{index}].{key}");
+    match item.get(key).and_then(Value::as_str) {
+        None => errors.push(FieldError::new(field, "is required: an RFC 3339 instant")),
+        Some(text) => match DateTime::parse_from_rfc3339(text) {
+            Ok(at) => return Some(at.with_timezone(&Utc)),
+            Err(_) => errors.push(FieldError::new(field, "must be an RFC 3339 instant")),
+        },
+    }
+    None
+}
+
+/// Reads a batch body and computes every item with `compute`, which names the item's bad
+/// fields in `errors`; answers 400 naming every bad item, or the results in order.
+async fn compute_batch<T>(
+    state: &AppState,
+    payload: web::Payload,
+    compute: impl Fn(&Value, usize, &mut Vec<FieldError>) -> Option<T>,
+) -> Result<Vec<T>, ApiError> {
+    let limit = BATCH_BODY_LIMIT.max(state.settings.max_body_bytes);
+    let body = read_body(payload, limit).await?;
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Batch {
+        items: Vec<Value>,
+    }
+    let batch: Batch = parse_json(&body)?;
+    if batch.items.len() > MAX_BATCH_ITEMS {
+        return Err(ApiError::malformed(
+            "items",
+            format!("at most {MAX_BATCH_ITEMS} items per request"),
+        ));
+    }
+    let mut errors = Vec::new();
+    let mut results = Vec::with_capacity(batch.items.len());
+    for (index, item) in batch.items.iter().enumerate() {
+        results.extend(compute(item, index, &mut errors));
+    }
+    if errors.is_empty() {
+        Ok(results)
+    } else {
+        Err(ApiError::Malformed(errors))
+    }
+}
+
+/// Compute deadlines
+///
+/// For each item, the earliest instant at which `seconds` of business time have elapsed
+/// since `start` in this calendar (SPEC §3), in the order given; up to 10,000 items. Every
+/// bad item is named in the error.
+#[utoipa::path(
+    post, path = "/calendars/{name}/deadlines", tag = "calendars", operation_id = "compute_deadlines",
+    params(("name" = String, Path, description = "`default` or `24x7`.", max_length = 50)),
+    request_body = DeadlinesRequest,
+    responses((status = 200, description = "The deadlines, in the order asked.", body = DeadlineList)),
+    security(("bearer" = []))
+)]
+pub async fn compute_deadlines(
+    state: web::Data<AppState>,
+    caller: Caller,
+    name: web::Path<String>,
+    payload: web::Payload,
+) -> Result<HttpResponse, ApiError> {
+    require_staff(&caller)?;
+    let calendar = calendar_named(&state, &name)?;
+    let deadlines = compute_batch(&state, payload, |item, index, errors| {
+        let start = instant_field(item, index, "start", errors);
+        let seconds = match item.get("seconds").and_then(Value::as_i64) {
+            Some(seconds) if (0..=MAX_SECONDS).contains(&seconds) => Some(seconds),
+            _ => {
+                errors.push(FieldError::new(
+                    format!("items[{index}].seconds"),
+                    format!("must be a whole number from 0 to {MAX_SECONDS}"),
+                ));
+                None
+            }
+        };
+        let deadline = calendar.deadline(start?, seconds?);
+        deadline
+            .map_err(|e| {
+                errors.push(FieldError::new(
+                    format!("items[{index}].start"),
+                    e.to_string(),
+                ))
+            })
+            .ok()
+            .map(|deadline| DeadlineResult { deadline })
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(DeadlineList { items: deadlines }))
+}
+
+/// Measure business time
+///
+/// For each item, the business seconds between `from` and `to` in this calendar (negative
+/// when `to` is before `from`), in the order given; up to 10,000 items.
+#[utoipa::path(
+    post, path = "/calendars/{name}/elapsed", tag = "calendars", operation_id = "compute_elapsed",
+    params(("name" = String, Path, description = "`default` or `24x7`.", max_length = 50)),
+    request_body = ElapsedRequest,
+    responses((status = 200, description = "The business seconds, in the order asked.", body = ElapsedList)),
+    security(("bearer" = []))
+)]
+pub async fn compute_elapsed(
+    state: web::Data<AppState>,
+    caller: Caller,
+    name: web::Path<String>,
+    payload: web::Payload,
+) -> Result<HttpResponse, ApiError> {
+    require_staff(&caller)?;
+    let calendar = calendar_named(&state, &name)?;
+    let results = compute_batch(&state, payload, |item, index, errors| {
+        let from = instant_field(item, index, "from", errors);
+        let to = instant_field(item, index, "to", errors);
+        calendar
+            .elapsed(from?, to?)
+            .map_err(|e| {
+                errors.push(FieldError::new(
+                    format!("items[{index}].from"),
+                    e.to_string(),
+                ))
+            })
+            .ok()
+            .map(|seconds| ElapsedResult { seconds })
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(ElapsedList { items: results }))
+}
