@@ -174,3 +174,41 @@ fn made_up_tokens_share_their_address_budget() {
         "{statuses:?}"
     );
 }
+
+#[test]
+fn connections_the_database_dropped_are_replaced() {
+    let app = spawn_app();
+    if common::backend_name() != "postgres" {
+        return; // a SQLite file cannot drop its connections
+    }
+    for _ in 0..4 {
+        assert_eq!(app.get("/tickets", &app.admin).status, 200);
+    }
+    // What a server restart does to every pooled connection.
+    let admin_url = std::env::var("HELPDESK_TEST_DATABASE").unwrap();
+    let database = app.database_url.rsplit('/').next().unwrap().to_owned();
+    let mut admin = <diesel::PgConnection as diesel::Connection>::establish(&admin_url).unwrap();
+    diesel::RunQueryDsl::execute(
+        diesel::sql_query(format!(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{database}'"
+        )),
+        &mut admin,
+    )
+    .unwrap();
+    let statuses: Vec<u16> = (0..14)
+        .map(|_| app.get("/tickets", &app.admin).status)
+        .collect();
+    eprintln!("statuses after the drop: {statuses:?}");
+    assert!(
+        statuses.iter().all(|s| *s == 200 || *s == 503),
+        "{statuses:?}"
+    );
+    assert!(
+        statuses.contains(&503),
+        "the dropped connections were in use: {statuses:?}"
+    );
+    assert!(
+        statuses[statuses.len() - 5..].iter().all(|s| *s == 200),
+        "{statuses:?}"
+    );
+}

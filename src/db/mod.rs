@@ -146,16 +146,15 @@ pub fn connect_pool(
         let mut conn = manager.connect()?;
         conn.batch_execute("PRAGMA journal_mode = WAL;")?;
     }
-    // PostgreSQL connections die with a server restart or failover; checking each one out
-    // with a `SELECT 1` replaces them at once. A SQLite file does not go away.
-    let is_postgres = matches!(url, DatabaseUrl::Postgres(_));
+    // No `SELECT 1` on check-out (a round trip per request): a connection found dead (server
+    // restart, failover) is discarded by `discard_if_lost` after the one request it fails.
     // No idle minimum: r2d2 would open it from a background thread, which can still be inside
     // libpq when a short command (`migrate`, `user add`) exits, and crash the exit.
     let pool = r2d2::Pool::builder()
         .max_size(size)
         .min_idle(Some(0))
         .connection_timeout(Duration::from_secs(10))
-        .test_on_check_out(is_postgres)
+        .test_on_check_out(false)
         .build(manager)?;
     Ok(pool)
 }
@@ -238,6 +237,36 @@ pub fn lock_for_transaction(conn: &mut DbConnection, key: i64) -> Result<(), Sto
         diesel::sql_query(format!("SELECT pg_advisory_xact_lock({key})")).execute(pg)?;
     }
     Ok(())
+}
+
+/// Whether an error means the connection itself is gone (the server restarted or failed over).
+pub fn is_connection_lost(error: &StoreError) -> bool {
+    use diesel::result::{DatabaseErrorKind, Error};
+    match error {
+        StoreError::Db(Error::DatabaseError(DatabaseErrorKind::ClosedConnection, _)) => true,
+        StoreError::Db(Error::DatabaseError(_, info)) => {
+            let message = info.message();
+            message.contains("terminating connection")
+                || message.contains("server closed the connection")
+                || message.contains("no connection to the server")
+        }
+        _ => false,
+    }
+}
+
+/// Makes the pool discard `conn` when it comes back, if `error` says it is dead.
+pub fn discard_if_lost(conn: &mut DbConnection, error: &StoreError) {
+    if is_connection_lost(error) {
+        // An in-error transaction manager is what `has_broken` looks for.
+        match conn {
+            DbConnection::Postgresql(pg) => {
+                AnsiTransactionManager::transaction_manager_status_mut(pg).set_in_error()
+            }
+            DbConnection::Sqlite(sqlite) => {
+                AnsiTransactionManager::transaction_manager_status_mut(sqlite).set_in_error()
+            }
+        }
+    }
 }
 
 /// Whether PostgreSQL gave up on the transaction because of another one (deadlock or

@@ -178,6 +178,7 @@ fn create_batch(pool: &Pool, batch: Vec<Job>) {
             }
         }
         Err(e) => {
+            super::discard_if_lost(&mut conn, &e);
             let message = e.to_string();
             for job in batch {
                 let _ = job

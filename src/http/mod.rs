@@ -101,7 +101,11 @@ impl AppState {
         let pool = self.pool.clone();
         web::block(move || {
             let mut conn = pool.get()?;
-            work(&mut conn)
+            let result = work(&mut conn);
+            if let Err(error) = &result {
+                crate::db::discard_if_lost(&mut conn, error);
+            }
+            result
         })
         .await
         .map_err(|e| ApiError::Internal(format!("blocking task failed: {e}")))?
