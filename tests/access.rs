@@ -203,13 +203,10 @@ fn agencies_do_not_read_internal_notes() {
     let app = spawn_app();
     let firenze = app.add_agency("FI");
     let (_, firenze_user) = app.add_user(Role::Agency, None, Some(&firenze));
-    let id = app.open_ticket(
+    let id = app.open_ticket_id(
         &app.admin,
         json!({"subject": "x", "channel": "phone", "agency_id": firenze}),
-    )["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    );
     app.event_ok(
         &app.admin,
         &id,

@@ -122,10 +122,7 @@ fn bad_ticket_bodies_name_their_field() {
 fn bad_event_bodies_and_paths_name_their_field() {
     let app = spawn_app();
     let (_, agent) = app.add_user(Role::Agent, Some(Level::First), None);
-    let id = app.open_ticket(&agent, phone_report("events"))["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let id = app.open_ticket_id(&agent, phone_report("events"));
     app.event_ok(&agent, &id, json!({"type": "take_charge"}));
     let cases = vec![
         (json!({}), 422, "type"),
@@ -348,10 +345,7 @@ fn nul_characters_and_out_of_range_instants_are_refused_on_both_backends() {
         reply.problem(status);
         assert_eq!(reply.problem_fields(), [field], "{body}");
     }
-    let id = app.open_ticket(&agent, phone_report("nul"))["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let id = app.open_ticket_id(&agent, phone_report("nul"));
     let reply = app.event(
         &agent,
         &id,
@@ -373,13 +367,10 @@ fn nul_characters_and_out_of_range_instants_are_refused_on_both_backends() {
 fn instants_outside_the_stored_range_are_refused() {
     use base64::Engine;
     let app = spawn_app();
-    let id = app.open_ticket(
+    let id = app.open_ticket_id(
         &app.admin,
         json!({"subject": "x", "channel": "phone", "malfunction": true}),
-    )["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    );
     let reply = app.event(
         &app.admin,
         &id,

@@ -14,10 +14,7 @@ fn two_agents_taking_charge_at_once_exactly_one_succeeds() {
     let (_, a) = app.add_user(Role::Agent, Some(Level::First), None);
     let (_, b) = app.add_user(Role::Agent, Some(Level::First), None);
     for round in 0..10 {
-        let id = app.open_ticket(&a, phone_report("race"))["id"]
-            .as_str()
-            .unwrap()
-            .to_owned();
+        let id = app.open_ticket_id(&a, phone_report("race"));
         let barrier = Arc::new(Barrier::new(2));
         let racers: Vec<_> = [a.clone(), b.clone()]
             .into_iter()

@@ -242,10 +242,7 @@ fn refused_transitions_give_409_with_state_and_allowed_actions() {
         ),
     ];
     for (setup, refused, status, allowed) in cases {
-        let id = app.open_ticket(&agent, phone_report("refusals"))["id"]
-            .as_str()
-            .unwrap()
-            .to_owned();
+        let id = app.open_ticket_id(&agent, phone_report("refusals"));
         for step in *setup {
             app.event_ok(&agent, &id, complete_event(step));
         }
@@ -283,13 +280,10 @@ fn complete_event(action: &str) -> serde_json::Value {
 fn at_in_the_future_or_before_the_latest_event_gives_422() {
     let app = spawn_app();
     let (_, agent) = app.add_user(Role::Agent, Some(Level::First), None);
-    let id = app.open_ticket(
+    let id = app.open_ticket_id(
         &agent,
         json!({"subject": "x", "channel": "email", "reported_at": "2016-03-25T15:00:00Z"}),
-    )["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    );
     let future = (chrono::Utc::now() + chrono::Duration::minutes(5)).to_rfc3339();
     let cases = [
         json!({"type": "take_charge", "at": future}),
@@ -334,10 +328,7 @@ fn level_two_work_needs_a_level_two_agent() {
     let app = spawn_app();
     let (_, first) = app.add_user(Role::Agent, Some(Level::First), None);
     let (_, second) = app.add_user(Role::Agent, Some(Level::Second), None);
-    let id = app.open_ticket(&first, phone_report("escalate me"))["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let id = app.open_ticket_id(&first, phone_report("escalate me"));
     app.event_ok(&first, &id, json!({"type": "take_charge"}));
     app.event_ok(&first, &id, json!({"type": "escalate"}));
     app.event(&first, &id, json!({"type": "take_charge"}))
@@ -349,10 +340,7 @@ fn level_two_work_needs_a_level_two_agent() {
 fn stale_if_match_gives_412_and_current_if_match_succeeds() {
     let app = spawn_app();
     let (_, agent) = app.add_user(Role::Agent, Some(Level::First), None);
-    let id = app.open_ticket(&agent, phone_report("versions"))["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let id = app.open_ticket_id(&agent, phone_report("versions"));
     let path = format!("/tickets/{id}/events");
     let take = json!({"type": "take_charge"}).to_string();
     let ok = app.send(
@@ -397,10 +385,7 @@ fn assign_names_an_agent_and_keeps_the_state() {
     let (other_id, _) = app.add_user(Role::Agent, Some(Level::First), None);
     let agency_id = app.add_agency("FI");
     let (agency_user_id, _) = app.add_user(Role::Agency, None, Some(&agency_id));
-    let id = app.open_ticket(&first, phone_report("assign"))["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let id = app.open_ticket_id(&first, phone_report("assign"));
     let after = app.event_ok(
         &first,
         &id,
@@ -431,10 +416,7 @@ fn level_two_tickets_are_assigned_only_to_level_two_agents() {
     let app = spawn_app();
     let (first_id, first) = app.add_user(Role::Agent, Some(Level::First), None);
     let (second_id, _) = app.add_user(Role::Agent, Some(Level::Second), None);
-    let id = app.open_ticket(&first, phone_report("assign at level 2"))["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let id = app.open_ticket_id(&first, phone_report("assign at level 2"));
     app.event_ok(&first, &id, json!({"type": "take_charge"}));
     app.event_ok(&first, &id, json!({"type": "escalate"}));
     let refused = app.event(

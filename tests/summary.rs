@@ -57,10 +57,7 @@ fn replay(
     if let Some(agency) = agency {
         report["agency_id"] = json!(agency);
     }
-    let id = app.open_ticket(&tokens.first, report)["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let id = app.open_ticket_id(&tokens.first, report);
     let mut at_level_two = false;
     for event in path_to(status, level) {
         let token = if at_level_two {
@@ -193,10 +190,7 @@ fn replaying_2016_gives_the_reported_table_as_json_and_csv() {
 fn on_hold_appears_only_when_used() {
     let app = spawn_app();
     let (_, agent) = app.add_user(Role::Agent, Some(Level::First), None);
-    let id = app.open_ticket(&agent, json!({"subject": "attesa", "channel": "email"}))["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let id = app.open_ticket_id(&agent, json!({"subject": "attesa", "channel": "email"}));
     let before = app.get("/reports/status-by-level", &app.admin).json();
     assert_eq!(
         before["rows"],

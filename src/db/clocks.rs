@@ -1,7 +1,7 @@
 //! Each ticket's SLA clocks as last computed, and the flags that make the clock watcher
 //! record every crossing exactly once.
 
-use super::schema::{ticket_clocks, tickets};
+use super::schema::ticket_clocks;
 use super::{DbConnection, StoreError, from_db_time, to_db_time};
 use crate::db::error::parse_stored;
 use crate::sla::Clock;
@@ -272,18 +272,6 @@ pub fn claim_crossing(
         .execute(conn)?,
     };
     Ok(changed == 1)
-}
-
-/// Sets the ticket's nearest running deadline (a far-future sentinel when none runs).
-pub fn set_next_deadline(
-    conn: &mut DbConnection,
-    ticket_id: Uuid,
-    next_deadline: Option<DateTime<Utc>>,
-) -> Result<(), StoreError> {
-    diesel::update(tickets::table.find(ticket_id.to_string()))
-        .set(tickets::next_deadline.eq(deadline_column(next_deadline)))
-        .execute(conn)?;
-    Ok(())
 }
 
 /// Stored for "no running deadline", so the queue index needs no NULL ordering.

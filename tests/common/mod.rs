@@ -304,6 +304,14 @@ impl TestApp {
         reply.json()
     }
 
+    /// Opens a ticket and returns its id.
+    pub fn open_ticket_id(&self, token: &str, body: Value) -> String {
+        self.open_ticket(token, body)["id"]
+            .as_str()
+            .expect("a ticket id")
+            .to_owned()
+    }
+
     /// Records an event and returns the reply (any status).
     pub fn event(&self, token: &str, ticket_id: &str, body: Value) -> Reply {
         self.post(&format!("/tickets/{ticket_id}/events"), token, &body)

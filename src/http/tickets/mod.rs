@@ -195,7 +195,7 @@ pub async fn create_ticket_event(
         .await?;
     let body = EventCreatedResponse {
         event: EventResponse::from(&event),
-        ticket: TicketResponse::new(&ticket, &clocks, &state.engine(), state.now()),
+        ticket: TicketResponse::new(&ticket, &clocks, &state.engine(), now),
     };
     Ok(HttpResponse::Created()
         .insert_header((header::ETAG, etag(ticket.version)))
