@@ -94,8 +94,12 @@ pub fn start(
         Err(_) => Default::default(),
     };
     let engine = build_engine(&settings, &closures)?;
+    let mail = crate::mail::MailSettings::from_settings(&settings)?;
+    let mailer = crate::mail::Mailer::from_settings(&settings)?;
+    tracing::info!(transport = %mailer.describe(), "outbox delivers through");
     Ok(http::start_server(
-        AppState::new(pool, settings, clock, engine),
+        AppState::new(pool, settings, clock, engine, mail),
+        mailer,
         listener,
     )?)
 }

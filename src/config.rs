@@ -39,6 +39,42 @@ pub struct Settings {
     pub patron_saint: String,
     /// Per-SLA overrides, e.g. `[sla."SLA.7"] target_seconds = 14400`.
     pub sla: BTreeMap<String, SlaOverride>,
+    /// SMTP server in lettre's URL form (`smtp://host:25`, `smtp://host:587?tls=required`,
+    /// `smtps://user:pass@host`); empty: messages become `.eml` files in `outbox_dir`.
+    pub smtp_url: Secret,
+    /// Seconds an SMTP connection, command or reply may take.
+    pub smtp_timeout_seconds: u64,
+    /// Where messages are written as `.eml` files when no SMTP server is configured.
+    pub outbox_dir: String,
+    /// The sender of every message, e.g. `Helpdesk CST <helpdesk@cst.example.org>`; its domain
+    /// also ends every `Message-ID`.
+    pub mail_from: String,
+    /// The centre's name as the messages sign it.
+    pub centre_name: String,
+    /// Where `notify_users` sends the notice to the public: addresses separated by commas.
+    pub public_notice_addresses: String,
+    /// How often the outbox worker looks for messages that are due, in milliseconds (it is
+    /// also woken at once when an event writes one).
+    pub outbox_poll_interval_ms: u64,
+    /// Attempts after which an undeliverable message is marked `failed`.
+    pub outbox_max_attempts: u32,
+}
+
+/// A setting that may hold a password: `Debug` never shows it.
+#[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Secret(pub String);
+
+impl Secret {
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.0.is_empty() { "\"\"" } else { "\"***\"" })
+    }
 }
 
 /// Changes to one SLA policy.
@@ -67,6 +103,14 @@ impl Default for Settings {
             sla_watch_interval_seconds: 30,
             patron_saint: "firenze".into(),
             sla: BTreeMap::new(),
+            smtp_url: Secret::default(),
+            smtp_timeout_seconds: 30,
+            outbox_dir: "outbox".into(),
+            mail_from: "Helpdesk <helpdesk@localhost>".into(),
+            centre_name: "Centro Servizi Territoriale".into(),
+            public_notice_addresses: String::new(),
+            outbox_poll_interval_ms: 2000,
+            outbox_max_attempts: 12,
         }
     }
 }
@@ -125,6 +169,20 @@ impl Settings {
             self.max_body_bytes >= 1024,
             "max_body_bytes must be at least 1024"
         );
+        anyhow::ensure!(
+            self.outbox_poll_interval_ms >= 10,
+            "outbox_poll_interval_ms must be at least 10"
+        );
+        anyhow::ensure!(
+            self.outbox_max_attempts >= 1,
+            "outbox_max_attempts must be at least 1"
+        );
+        anyhow::ensure!(
+            self.smtp_timeout_seconds >= 1,
+            "smtp_timeout_seconds must be at least 1"
+        );
+        crate::mail::MailSettings::from_settings(self)?;
+        crate::mail::Mailer::from_settings(self)?;
         Ok(())
     }
 }

@@ -1,6 +1,6 @@
 //! helpdesk: tickets through first- and second-level states, with the SLA clocks of a
-//! public-administration service centre. `http/` and the CLI stand on top; `db/` below;
-//! `domain/` (and later `sla/`) at the bottom, free of I/O.
+//! public-administration service centre. `http/` and the CLI stand on top; `db/`, `mail/` and
+//! `jobs/` below; `domain/` and `sla/` at the bottom, free of I/O.
 
 pub mod app;
 pub mod config;
@@ -8,5 +8,7 @@ pub mod db;
 pub mod domain;
 pub mod http;
 pub mod jobs;
+pub mod mail;
 pub mod reports;
 pub mod sla;
+pub mod templates;

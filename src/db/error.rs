@@ -21,6 +21,9 @@ pub enum StoreError {
     IdempotencyMismatch,
     #[error("{0} already exists")]
     Duplicate(&'static str),
+    /// The resource's state does not allow the change (e.g. retrying a sent message).
+    #[error("{0}")]
+    Conflict(String),
     #[error("too many requests are waiting for the database; retry")]
     Busy,
     #[error("the database is not answering: {0}")]

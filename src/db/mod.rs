@@ -7,6 +7,7 @@ pub mod calendars;
 pub mod clocks;
 mod error;
 pub mod events;
+pub mod outbox;
 pub mod schema;
 pub mod summary;
 pub mod ticket_writer;

@@ -54,6 +54,42 @@ diesel::table! {
         created_at -> Timestamp,
         updated_at -> Timestamp,
         version -> BigInt,
+        affected_services -> Text,
+        affected_agencies -> Text,
+        cause -> Nullable<Text>,
+        actions_taken -> Nullable<Text>,
+        interruption_started_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    ticket_affected_agencies (ticket_id, agency_id) {
+        ticket_id -> Text,
+        agency_id -> Text,
+    }
+}
+
+diesel::table! {
+    outbox (id) {
+        id -> Text,
+        message_id -> Text,
+        kind -> Text,
+        ticket_id -> Nullable<Text>,
+        event_id -> Nullable<Text>,
+        agency_id -> Nullable<Text>,
+        sender -> Text,
+        recipients -> Text,
+        subject -> Text,
+        message -> Text,
+        status -> Text,
+        attempts -> Integer,
+        next_attempt_at -> Timestamp,
+        claimed_by -> Nullable<Text>,
+        claimed_until -> Nullable<Timestamp>,
+        last_error -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        sent_at -> Nullable<Timestamp>,
     }
 }
 
@@ -118,6 +154,8 @@ diesel::table! {
 diesel::joinable!(ticket_events -> tickets (ticket_id));
 diesel::joinable!(ticket_clocks -> tickets (ticket_id));
 diesel::joinable!(users -> agencies (agency_id));
+diesel::joinable!(ticket_affected_agencies -> tickets (ticket_id));
+diesel::joinable!(ticket_affected_agencies -> agencies (agency_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     agencies,
@@ -128,4 +166,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     idempotency_keys,
     ticket_clocks,
     calendar_closures,
+    ticket_affected_agencies,
+    outbox,
 );

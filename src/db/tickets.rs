@@ -12,6 +12,7 @@ use super::{
     DbConnection, StoreError, from_db_time, is_unique_violation, to_db_time, truncate_to_micros,
     write_transaction,
 };
+use crate::domain::malfunction::MalfunctionDetails;
 use crate::domain::ticket::{NewTicket, Requester, Ticket, TicketEvent};
 use crate::domain::{Action, Invalid, Level, Principal};
 use crate::sla::{Clock, ClockEvent, SlaEngine, TicketFacts};
@@ -20,8 +21,9 @@ use diesel::prelude::*;
 use uuid::Uuid;
 
 mod list;
+pub mod malfunction;
 mod record;
-pub use record::{record_event, record_service_event};
+pub use record::{EventContext, record_event, record_service_event};
 pub mod numbers;
 pub use list::{ListOrder, SlaStateFilter, TicketFilter, list_tickets};
 
@@ -49,6 +51,11 @@ struct TicketRow {
     created_at: NaiveDateTime,
     updated_at: NaiveDateTime,
     version: i64,
+    affected_services: String,
+    affected_agencies: String,
+    cause: Option<String>,
+    actions_taken: Option<String>,
+    interruption_started_at: Option<NaiveDateTime>,
 }
 
 impl TryFrom<TicketRow> for Ticket {
@@ -77,6 +84,19 @@ impl TryFrom<TicketRow> for Ticket {
             },
             malfunction: row.malfunction,
             interruption_open: row.interruption_open,
+            interruption_started_at: row.interruption_started_at.map(from_db_time),
+            details: MalfunctionDetails {
+                affected_services: parse_json_column(
+                    "tickets.affected_services",
+                    &row.affected_services,
+                )?,
+                affected_agency_ids: parse_json_column(
+                    "tickets.affected_agencies",
+                    &row.affected_agencies,
+                )?,
+                cause: row.cause,
+                actions_taken: row.actions_taken,
+            },
             reported_at: from_db_time(row.reported_at),
             last_event_at: from_db_time(row.last_event_at),
             next_deadline: deadline_from_column(row.next_deadline),
@@ -111,7 +131,24 @@ fn to_row(ticket: &Ticket) -> TicketRow {
         created_at: to_db_time(ticket.created_at),
         updated_at: to_db_time(ticket.updated_at),
         version: ticket.version,
+        affected_services: json_column(&ticket.details.affected_services),
+        affected_agencies: json_column(&ticket.details.affected_agency_ids),
+        cause: ticket.details.cause.clone(),
+        actions_taken: ticket.details.actions_taken.clone(),
+        interruption_started_at: ticket.interruption_started_at.map(to_db_time),
     }
+}
+
+/// A list stored as a JSON array in a TEXT column.
+pub(crate) fn json_column<T: serde::Serialize>(values: &[T]) -> String {
+    serde_json::to_string(values).expect("lists of strings and ids serialize")
+}
+
+pub(crate) fn parse_json_column<T: serde::de::DeserializeOwned>(
+    column: &str,
+    text: &str,
+) -> Result<T, StoreError> {
+    serde_json::from_str(text).map_err(|e| StoreError::Corrupt(format!("{column}: {e}")))
 }
 
 /// The caller's `Idempotency-Key` and a hash of the request it came with.
@@ -193,6 +230,7 @@ pub(crate) fn insert_unnumbered_ticket(
     {
         return Err(Invalid::one("agency_id", "is not a known agency").into());
     }
+    malfunction::check_agencies_exist(conn, &new.details.affected_agency_ids)?;
 
     let reported_at = truncate_to_micros(new.reported_at.unwrap_or(now));
     let now = truncate_to_micros(now);
@@ -210,6 +248,8 @@ pub(crate) fn insert_unnumbered_ticket(
         requester: new.requester.clone(),
         malfunction: new.malfunction,
         interruption_open: false,
+        interruption_started_at: None,
+        details: new.details.clone(),
         reported_at,
         last_event_at: reported_at,
         next_deadline: None,
@@ -238,6 +278,7 @@ pub(crate) fn insert_unnumbered_ticket(
         .execute(conn)?;
     insert_event(conn, &created)?;
     let clocks = insert_clocks(conn, ticket.id, &clocks)?;
+    malfunction::insert_affected_agencies(conn, ticket.id, &ticket.details.affected_agency_ids)?;
     if let Some(idempotency) = idempotency {
         diesel::insert_into(idempotency_keys::table)
             .values((

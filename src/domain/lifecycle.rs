@@ -9,8 +9,8 @@ use serde_json::{Map, Value};
 use uuid::Uuid;
 
 api_enum! {
-    /// The kinds of event in a ticket's history. All but `created`, `sla_at_risk` and
-    /// `sla_breached` (recorded by the service) can be posted.
+    /// The kinds of event in a ticket's history. All but `created`, `malfunction_updated`,
+    /// `sla_at_risk` and `sla_breached` (recorded by the service) can be posted.
     Action {
         Created => "created",
         TakeCharge => "take_charge",
@@ -28,6 +28,8 @@ api_enum! {
         StartIntervention => "start_intervention",
         NotifyAgency => "notify_agency",
         NotifyUsers => "notify_users",
+        /// Recorded by `PATCH /tickets/{id}` when the malfunction's details change.
+        MalfunctionUpdated => "malfunction_updated",
         SlaAtRisk => "sla_at_risk",
         SlaBreached => "sla_breached",
     }
@@ -61,6 +63,7 @@ pub struct Transition {
     pub assignee_id: Option<Uuid>,
     pub last_event_at: DateTime<Utc>,
     pub interruption_open: bool,
+    pub interruption_started_at: Option<DateTime<Utc>>,
     /// The event's own data (channel, message, reason, …) as stored in the history.
     pub details: Map<String, Value>,
 }
@@ -94,7 +97,9 @@ fn is_allowed(state: &TicketState, action: Action) -> bool {
     use Status::*;
     let active = matches!(state.status, New | Open | OnHold);
     match action {
-        Action::Created | Action::SlaAtRisk | Action::SlaBreached => false,
+        Action::Created | Action::MalfunctionUpdated | Action::SlaAtRisk | Action::SlaBreached => {
+            false
+        }
         Action::TakeCharge => state.status == New,
         Action::Reply => matches!(state.status, Open | OnHold),
         Action::Comment => true,
@@ -141,6 +146,7 @@ pub fn decide(
         assignee_id: state.assignee_id,
         last_event_at: state.last_event_at.max(at),
         interruption_open: state.interruption_open,
+        interruption_started_at: state.interruption_started_at,
         details: details_of(command),
     };
     match action {
@@ -180,9 +186,13 @@ pub fn decide(
         Action::Resume | Action::Reopen => next.status = Status::Open,
         Action::Resolve => next.status = Status::Resolved,
         Action::CloseNotInScope => next.status = Status::ClosedNotInScope,
-        Action::InterruptionStart => next.interruption_open = true,
+        Action::InterruptionStart => {
+            next.interruption_open = true;
+            next.interruption_started_at = Some(at);
+        }
         Action::InterruptionEnd => next.interruption_open = false,
         Action::Created
+        | Action::MalfunctionUpdated
         | Action::SlaAtRisk
         | Action::SlaBreached
         | Action::Reply
@@ -205,6 +215,10 @@ fn check_fields(command: &EventCommand, assignee: Option<&Principal>) -> Result<
         Action::Created | Action::SlaAtRisk | Action::SlaBreached => checker.add(
             "type",
             format!("`{action}` is recorded by the service, not posted"),
+        ),
+        Action::MalfunctionUpdated => checker.add(
+            "type",
+            "`malfunction_updated` is recorded by PATCH /tickets/{id}, not posted",
         ),
         Action::Reply => {
             if command.channel.is_none() {
@@ -255,9 +269,32 @@ fn check_at(
     at: Option<DateTime<Utc>>,
     now: DateTime<Utc>,
 ) -> Result<DateTime<Utc>, Invalid> {
-    let Some(at) = at else {
-        return Ok(now.max(state.last_event_at));
+    let at = match at {
+        None => now.max(state.last_event_at),
+        Some(at) => check_given_at(state, action, at, now)?,
     };
+    // An interruption ends after it starts, even when its start was back-dated to now.
+    if action == Action::InterruptionEnd
+        && let Some(started) = state.interruption_started_at
+        && at <= started
+    {
+        return Err(Invalid::one(
+            "at",
+            format!(
+                "must be after the interruption's start ({})",
+                rfc3339(started)
+            ),
+        ));
+    }
+    Ok(at)
+}
+
+fn check_given_at(
+    state: &TicketState,
+    action: Action,
+    at: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Result<DateTime<Utc>, Invalid> {
     if at > now + MAX_CLOCK_SKEW {
         return Err(Invalid::one("at", "must not be in the future"));
     }
@@ -276,13 +313,14 @@ fn check_at(
         };
         return Err(Invalid(vec![FieldError::new(
             "at",
-            format!(
-                "must not be earlier than {what} ({})",
-                earliest.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)
-            ),
+            format!("must not be earlier than {what} ({})", rfc3339(earliest)),
         )]));
     }
     Ok(at)
+}
+
+fn rfc3339(at: DateTime<Utc>) -> String {
+    at.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)
 }
 
 fn details_of(command: &EventCommand) -> Map<String, Value> {

@@ -14,6 +14,7 @@ fn state(status: Status, level: Level) -> TicketState {
         reported_at: at("2016-06-23T15:30:00Z"),
         last_event_at: at("2016-06-23T15:30:00Z"),
         interruption_open: false,
+        interruption_started_at: None,
     }
 }
 
@@ -196,6 +197,25 @@ fn interruption_start_may_precede_the_report() {
 }
 
 #[test]
+fn an_interruption_ends_after_it_starts() {
+    let mut interrupted = state(Status::Open, Level::First);
+    interrupted.malfunction = true;
+    interrupted.interruption_open = true;
+    interrupted.interruption_started_at = Some(at(NOW));
+    interrupted.last_event_at = at(NOW);
+    let end = command(Action::InterruptionEnd);
+    let refused = decide(&interrupted, &end, &agent(Level::First), None, at(NOW)).unwrap_err();
+    let LifecycleError::Invalid(Invalid(errors)) = refused else {
+        panic!("expected an invalid `at`, got {refused:?}");
+    };
+    assert_eq!(errors[0].field, "at");
+    assert!(errors[0].message.contains("after the interruption's start"));
+    let later = at(NOW) + chrono::Duration::seconds(1);
+    let next = decide(&interrupted, &end, &agent(Level::First), None, later).unwrap();
+    assert!(!next.interruption_open);
+}
+
+#[test]
 fn actions_name_their_missing_fields() {
     let cases = [
         (Action::Reply, vec!["channel", "message"]),
@@ -203,6 +223,8 @@ fn actions_name_their_missing_fields() {
         (Action::CloseNotInScope, vec!["reason"]),
         (Action::Assign, vec!["assignee_id"]),
         (Action::Comment, vec!["message"]),
+        (Action::NotifyAgency, vec!["message"]),
+        (Action::NotifyUsers, vec!["message"]),
     ];
     for (action, fields) in cases {
         let refused = decide(

@@ -2,6 +2,7 @@
 //! No I/O and no clock: callers pass `now`.
 
 pub mod lifecycle;
+pub mod malfunction;
 pub mod numbering;
 pub mod ticket;
 pub mod user;

@@ -1,5 +1,6 @@
 //! The ticket's state, level and channel vocabularies (SPEC §2), with their API names.
 
+use super::malfunction::MalfunctionDetails;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -113,6 +114,8 @@ pub struct TicketState {
     pub last_event_at: DateTime<Utc>,
     /// Whether an interruption has started and not yet ended.
     pub interruption_open: bool,
+    /// When the current (or last) interruption started.
+    pub interruption_started_at: Option<DateTime<Utc>>,
 }
 
 /// Who reported the problem.
@@ -142,6 +145,10 @@ pub struct Ticket {
     pub requester: Requester,
     pub malfunction: bool,
     pub interruption_open: bool,
+    /// When the current (or last) interruption started.
+    pub interruption_started_at: Option<DateTime<Utc>>,
+    /// Affected services and agencies, cause and actions (malfunctions only).
+    pub details: MalfunctionDetails,
     pub reported_at: DateTime<Utc>,
     pub last_event_at: DateTime<Utc>,
     /// The nearest deadline of a running SLA clock.
@@ -164,6 +171,7 @@ impl Ticket {
             reported_at: self.reported_at,
             last_event_at: self.last_event_at,
             interruption_open: self.interruption_open,
+            interruption_started_at: self.interruption_started_at,
         }
     }
 }
@@ -178,6 +186,7 @@ pub struct NewTicket {
     pub agency_id: Option<Uuid>,
     pub requester: Requester,
     pub malfunction: bool,
+    pub details: MalfunctionDetails,
 }
 
 /// One entry of a ticket's append-only history.

@@ -7,6 +7,7 @@ pub mod auth;
 pub mod calendars;
 pub mod input;
 pub mod openapi;
+pub mod outbox;
 pub mod problem;
 pub mod ratelimit;
 pub mod reports;
@@ -17,6 +18,7 @@ pub mod users;
 use crate::config::Settings;
 use crate::db::ticket_writer::TicketWriter;
 use crate::db::{DbConnection, Pool, StoreError};
+use crate::mail::{MailSettings, Mailer};
 use crate::sla::SlaEngine;
 use actix_web::body::MessageBody;
 use actix_web::dev::{Server, ServiceResponse};
@@ -43,10 +45,20 @@ pub struct AppState {
     closures_reload: tokio::sync::Mutex<()>,
     /// Group commit for `POST /tickets`.
     pub ticket_writer: TicketWriter,
+    /// What composing e-mails needs of the configuration.
+    pub mail: Arc<MailSettings>,
+    /// Wakes the outbox worker when an event has written messages.
+    pub outbox_wakeup: Arc<tokio::sync::Notify>,
 }
 
 impl AppState {
-    pub fn new(pool: Pool, settings: Settings, clock: Clock, engine: SlaEngine) -> AppState {
+    pub fn new(
+        pool: Pool,
+        settings: Settings,
+        clock: Clock,
+        engine: SlaEngine,
+        mail: MailSettings,
+    ) -> AppState {
         // SQLite has one writer at a time: one writer thread batches best. PostgreSQL
         // overlaps a batch's statements with another's commit.
         let writers = match crate::db::DatabaseUrl::parse(&settings.database_url) {
@@ -61,6 +73,8 @@ impl AppState {
             clock,
             engine: RwLock::new(Arc::new(engine)),
             closures_reload: tokio::sync::Mutex::new(()),
+            mail: Arc::new(mail),
+            outbox_wakeup: Arc::new(tokio::sync::Notify::new()),
         }
     }
 
@@ -126,7 +140,11 @@ pub fn configure(config: &mut web::ServiceConfig) {
                         .get(tickets::list_tickets)
                         .post(tickets::create_ticket),
                 )
-                .service(web::resource("/tickets/{id}").get(tickets::get_ticket))
+                .service(
+                    web::resource("/tickets/{id}")
+                        .get(tickets::get_ticket)
+                        .patch(tickets::update_ticket),
+                )
                 .service(
                     web::resource("/tickets/{id}/events")
                         .get(tickets::list_ticket_events)
@@ -173,6 +191,12 @@ pub fn configure(config: &mut web::ServiceConfig) {
                 .route(
                     "/reports/status-by-level",
                     web::get().to(reports::get_status_by_level),
+                )
+                .route("/outbox", web::get().to(outbox::list_outbox))
+                .route("/outbox/{id}", web::get().to(outbox::get_outbox_entry))
+                .route(
+                    "/outbox/{id}/retry",
+                    web::post().to(outbox::retry_outbox_entry),
                 ),
         )
         .default_service(web::to(|| async {
@@ -180,8 +204,14 @@ pub fn configure(config: &mut web::ServiceConfig) {
         }));
 }
 
-/// Builds and starts the HTTP server on `listener` (graceful shutdown on SIGINT/SIGTERM).
-pub fn start_server(state: AppState, listener: TcpListener) -> std::io::Result<Server> {
+/// Builds and starts the HTTP server on `listener` (graceful shutdown on SIGINT/SIGTERM), with
+/// the background jobs: the clock watcher, the outbox worker (delivering through `mailer`)
+/// and the closure reload.
+pub fn start_server(
+    state: AppState,
+    mailer: Mailer,
+    listener: TcpListener,
+) -> std::io::Result<Server> {
     let limiter = ratelimit::Limiter::new(
         state.settings.rate_limit_per_second,
         state.settings.rate_limit_burst,
@@ -195,6 +225,14 @@ pub fn start_server(state: AppState, listener: TcpListener) -> std::io::Result<S
         state.pool.clone(),
         state.clock.clone(),
         watch_interval,
+    ));
+    actix_web::rt::spawn(crate::jobs::outbox_worker::run(
+        state.pool.clone(),
+        Arc::new(mailer),
+        crate::jobs::outbox_worker::Delivery::from_settings(&state.settings),
+        state.clock.clone(),
+        std::time::Duration::from_millis(state.settings.outbox_poll_interval_ms),
+        state.outbox_wakeup.clone(),
     ));
     spawn_closure_reload(state.clone());
     let mut server = HttpServer::new(move || {

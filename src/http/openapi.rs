@@ -3,7 +3,7 @@
 //! that it passes the Italian public-administration guidelines (ModI) checker.
 
 use super::problem::Problem;
-use super::{agencies, calendars, reports, status, tickets, users};
+use super::{agencies, calendars, outbox, reports, status, tickets, users};
 use actix_web::HttpResponse;
 use serde_json::json;
 use std::sync::OnceLock;
@@ -31,6 +31,7 @@ use utoipa::{Modify, OpenApi, PartialSchema};
         tickets::create_ticket,
         tickets::list::list_tickets,
         tickets::get_ticket,
+        tickets::malfunction::update_ticket,
         tickets::create_ticket_event,
         tickets::list_ticket_events,
         agencies::create_agency,
@@ -48,6 +49,9 @@ use utoipa::{Modify, OpenApi, PartialSchema};
         calendars::batch::compute_deadlines,
         calendars::batch::compute_elapsed,
         reports::get_status_by_level,
+        outbox::list_outbox,
+        outbox::get_outbox_entry,
+        outbox::retry_outbox_entry,
         status::get_status,
     ),
     tags(
@@ -56,6 +60,7 @@ use utoipa::{Modify, OpenApi, PartialSchema};
         (name = "users", description = "Helpdesk users, roles and tokens."),
         (name = "calendars", description = "Business calendars, holidays, closures, deadline arithmetic."),
         (name = "reports", description = "Summaries and reports."),
+        (name = "outbox", description = "E-mails written by the helpdesk and their delivery."),
         (name = "status", description = "Service health."),
     ),
     modifiers(&Conventions),

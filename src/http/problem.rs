@@ -208,6 +208,7 @@ impl From<StoreError> for ApiError {
                 "was already used with a different request body",
             )),
             StoreError::Duplicate(what) => ApiError::Conflict(format!("{what} already exists")),
+            StoreError::Conflict(what) => ApiError::Conflict(what),
             StoreError::Contended => {
                 ApiError::Conflict("the resource is changing too fast; retry".into())
             }

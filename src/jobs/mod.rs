@@ -3,3 +3,4 @@
 //! do the same thing twice.
 
 pub mod clock_watcher;
+pub mod outbox_worker;

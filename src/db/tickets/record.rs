@@ -1,9 +1,11 @@
 //! Recording an event on a ticket: judged by the lifecycle rules against the stored state,
 //! with the clocks recomputed, in one transaction; and the service's own SLA events.
 
-use super::{clocks_of, find_ticket};
+use super::malfunction::affected_agencies;
+use super::{clocks_of, find_ticket, json_column};
 use crate::db::clocks::{StoredClock, deadline_column, replace_clocks};
 use crate::db::events::{insert_event, list_events};
+use crate::db::outbox::enqueue;
 use crate::db::schema::tickets;
 use crate::db::users::find_user;
 use crate::db::{DbConnection, StoreError, to_db_time, truncate_to_micros, write_transaction};
@@ -11,36 +13,39 @@ use crate::domain::lifecycle::decide;
 use crate::domain::ticket::Ticket;
 use crate::domain::ticket::TicketEvent;
 use crate::domain::{Action, EventCommand, Principal};
+use crate::mail::MailSettings;
+use crate::mail::notices::{agency_notices, public_notice};
 use crate::sla::SlaEngine;
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use uuid::Uuid;
 
-/// Records `command` on the ticket and returns the event with the updated ticket.
+/// Who records an event, when, and what the recording needs of the configuration.
+#[derive(Debug, Clone, Copy)]
+pub struct EventContext<'a> {
+    pub engine: &'a SlaEngine,
+    /// For the messages `notify_agency` and `notify_users` write to the outbox.
+    pub mail: &'a MailSettings,
+    pub actor: &'a Principal,
+    pub now: DateTime<Utc>,
+}
+
+/// Records `command` on the ticket and returns the event with the updated ticket; a
+/// notification's e-mails are written to the outbox in the same transaction.
 /// `expected_version` comes from `If-Match`. Without it, a concurrent change makes us judge
 /// the command again against the new state (so of two simultaneous `take_charge`, the second
 /// is refused as a transition, not lost).
 pub fn record_event(
     conn: &mut DbConnection,
-    engine: &SlaEngine,
+    context: &EventContext,
     ticket_id: Uuid,
     command: &EventCommand,
-    actor: &Principal,
     expected_version: Option<i64>,
-    now: DateTime<Utc>,
 ) -> Result<(TicketEvent, Ticket, Vec<StoredClock>), StoreError> {
     const ATTEMPTS: usize = 8;
     let attempt = |conn: &mut DbConnection| {
         write_transaction(conn, |conn| {
-            apply_event(
-                conn,
-                engine,
-                ticket_id,
-                command,
-                actor,
-                expected_version,
-                now,
-            )
+            apply_event(conn, context, ticket_id, command, expected_version)
         })
     };
     for _ in 1..ATTEMPTS {
@@ -55,13 +60,12 @@ pub fn record_event(
 
 fn apply_event(
     conn: &mut DbConnection,
-    engine: &SlaEngine,
+    context: &EventContext,
     ticket_id: Uuid,
     command: &EventCommand,
-    actor: &Principal,
     expected_version: Option<i64>,
-    now: DateTime<Utc>,
 ) -> Result<(TicketEvent, Ticket, Vec<StoredClock>), StoreError> {
+    let (engine, actor, now) = (context.engine, context.actor, context.now);
     let mut ticket = find_ticket(conn, ticket_id)?.ok_or(StoreError::NotFound("ticket"))?;
     if expected_version.is_some_and(|v| v != ticket.version) {
         return Err(StoreError::StaleVersion {
@@ -84,6 +88,12 @@ fn apply_event(
     ticket.level = next.level;
     ticket.assignee_id = next.assignee_id;
     ticket.interruption_open = next.interruption_open;
+    ticket.interruption_started_at = next.interruption_started_at;
+    if let Some(service) = &command.service
+        && ticket.malfunction
+    {
+        ticket.details.add_service(service);
+    }
     ticket.last_event_at = next.last_event_at;
     ticket.updated_at = now;
     ticket.version += 1;
@@ -101,6 +111,21 @@ fn apply_event(
         details: next.details,
     };
     let mut history = list_events(conn, ticket_id)?;
+    let mails = match event.action {
+        Action::NotifyAgency => {
+            let agencies = affected_agencies(conn, &ticket)?;
+            agency_notices(context.mail, &ticket, &history, &event, &agencies)?
+        }
+        Action::NotifyUsers => public_notice(context.mail, &ticket, &history, &event)?,
+        _ => Vec::new(),
+    };
+    let mut event = event;
+    if !mails.is_empty() {
+        let recipients: Vec<&String> = mails.iter().flat_map(|m| &m.recipients).collect();
+        event
+            .details
+            .insert("recipients".into(), serde_json::json!(recipients));
+    }
     history.push(event.clone());
     let clocks = clocks_of(engine, &ticket, &history)?;
     ticket.next_deadline = SlaEngine::next_deadline(&clocks);
@@ -115,6 +140,8 @@ fn apply_event(
         tickets::level.eq(ticket.level.number()),
         tickets::assignee_id.eq(ticket.assignee_id.map(|id| id.to_string())),
         tickets::interruption_open.eq(ticket.interruption_open),
+        tickets::interruption_started_at.eq(ticket.interruption_started_at.map(to_db_time)),
+        tickets::affected_services.eq(json_column(&ticket.details.affected_services)),
         tickets::last_event_at.eq(to_db_time(ticket.last_event_at)),
         tickets::next_deadline.eq(deadline_column(ticket.next_deadline)),
         tickets::updated_at.eq(to_db_time(now)),
@@ -130,6 +157,7 @@ fn apply_event(
         });
     }
     insert_event(conn, &event)?;
+    enqueue(conn, &mails, now)?;
     let clocks = replace_clocks(conn, ticket_id, &clocks)?;
     Ok((event, ticket, clocks))
 }

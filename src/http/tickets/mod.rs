@@ -2,10 +2,12 @@
 //! and `Idempotency-Key`.
 
 pub mod list;
+pub mod malfunction;
 pub mod sla;
 mod types;
 
 pub use list::list_tickets;
+pub use malfunction::update_ticket;
 pub use types::*;
 
 use super::AppState;
@@ -15,8 +17,8 @@ use super::problem::{ApiError, Problem};
 use crate::db;
 use crate::db::clocks::StoredClock;
 use crate::db::tickets::IdempotencyKey;
-use crate::domain::Role;
 use crate::domain::ticket::Ticket;
+use crate::domain::{Action, Role};
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 use sha2::{Digest, Sha256};
@@ -143,7 +145,7 @@ pub(super) async fn readable_ticket(
 }
 
 /// A ticket's stored clocks.
-fn clocks_of(
+pub(super) fn clocks_of(
     conn: &mut crate::db::DbConnection,
     id: uuid::Uuid,
 ) -> Result<Vec<StoredClock>, crate::db::StoreError> {
@@ -187,12 +189,21 @@ pub async fn create_ticket_event(
     let expected_version = if_match_version(&request)?;
     let body = read_body(payload, state.settings.max_body_bytes).await?;
     let command = parse_json::<CreateEventRequest>(&body)?.into_command();
-    let (actor, now, engine) = (caller.0, state.now(), state.engine());
+    let (actor, now, engine, mail) = (caller.0, state.now(), state.engine(), state.mail.clone());
     let (event, ticket, clocks) = state
         .run(move |conn| {
-            db::tickets::record_event(conn, &engine, id, &command, &actor, expected_version, now)
+            let context = db::tickets::EventContext {
+                engine: &engine,
+                mail: &mail,
+                actor: &actor,
+                now,
+            };
+            db::tickets::record_event(conn, &context, id, &command, expected_version)
         })
         .await?;
+    if matches!(event.action, Action::NotifyAgency | Action::NotifyUsers) {
+        state.outbox_wakeup.notify_one();
+    }
     let body = EventCreatedResponse {
         event: EventResponse::from(&event),
         ticket: TicketResponse::new(&ticket, &clocks, &state.engine(), now),
@@ -236,7 +247,7 @@ fn ticket_location(ticket: &Ticket) -> String {
     format!("/api/v1/tickets/{}", ticket.id)
 }
 
-fn ticket_response(
+pub(super) fn ticket_response(
     state: &AppState,
     mut builder: actix_web::HttpResponseBuilder,
     ticket: &Ticket,

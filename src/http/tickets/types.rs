@@ -2,6 +2,7 @@
 
 use crate::db::clocks::StoredClock;
 use crate::domain::lifecycle::{MAX_CLOCK_SKEW, allowed_actions};
+use crate::domain::malfunction::{MalfunctionDetails, MalfunctionPatch};
 use crate::domain::ticket::{NewTicket, Requester, Ticket, TicketEvent};
 use crate::domain::validation::Checker;
 use crate::domain::{Action, Channel, EventCommand, Invalid, ReplyChannel, Status};
@@ -36,6 +37,19 @@ pub struct CreateTicketRequest {
     pub requester: Option<Requester>,
     /// Whether the report is of a malfunction interrupting a service.
     pub malfunction: Option<bool>,
+    /// Malfunctions: the interrupted services.
+    #[schema(max_items = 50, value_type = Option<Vec<String>>)]
+    pub affected_services: Option<Vec<String>>,
+    /// Malfunctions: the agencies whose services are interrupted (default: `agency_id`).
+    /// `notify_agency` writes to their contacts.
+    #[schema(max_items = 200)]
+    pub affected_agency_ids: Option<Vec<Uuid>>,
+    /// Malfunctions: the cause, where known.
+    #[schema(max_length = 10000)]
+    pub cause: Option<String>,
+    /// Malfunctions: what was done.
+    #[schema(max_length = 10000)]
+    pub actions_taken: Option<String>,
 }
 
 impl CreateTicketRequest {
@@ -62,7 +76,35 @@ impl CreateTicketRequest {
         if let Some(email) = requester.email.as_deref() {
             checker.email("requester.email", email);
         }
+        let malfunction = self.malfunction.unwrap_or(false);
+        let agencies_given = self.affected_agency_ids.is_some();
+        let patch = MalfunctionPatch {
+            affected_services: self.affected_services,
+            affected_agency_ids: self
+                .affected_agency_ids
+                .or(self.agency_id.map(|id| vec![id])),
+            cause: self.cause.map(Some),
+            actions_taken: self.actions_taken.map(Some),
+        };
+        if !malfunction {
+            for (field, given) in [
+                ("affected_services", patch.affected_services.is_some()),
+                ("affected_agency_ids", agencies_given),
+                ("cause", patch.cause.is_some()),
+                ("actions_taken", patch.actions_taken.is_some()),
+            ] {
+                if given {
+                    checker.add(field, "applies to malfunctions only (`malfunction: true`)");
+                }
+            }
+        }
+        patch.check(&mut checker);
         checker.finish()?;
+        let details = if malfunction {
+            patch.apply(&MalfunctionDetails::default())
+        } else {
+            MalfunctionDetails::default()
+        };
         Ok(NewTicket {
             subject: self.subject.unwrap_or_default().trim().to_owned(),
             description: self.description.unwrap_or_default(),
@@ -70,7 +112,8 @@ impl CreateTicketRequest {
             reported_at: self.reported_at,
             agency_id: self.agency_id,
             requester,
-            malfunction: self.malfunction.unwrap_or(false),
+            malfunction,
+            details,
         })
     }
 }
@@ -97,6 +140,18 @@ pub struct TicketResponse {
     pub malfunction: bool,
     /// Whether an interruption has started and not yet ended.
     pub interruption_open: bool,
+    /// When the current (or last) interruption started.
+    pub interruption_started_at: Option<DateTime<Utc>>,
+    /// Malfunctions: the interrupted services.
+    #[schema(max_items = 50)]
+    pub affected_services: Vec<String>,
+    /// Malfunctions: the agencies whose services are interrupted.
+    #[schema(max_items = 200)]
+    pub affected_agency_ids: Vec<Uuid>,
+    #[schema(max_length = 10000)]
+    pub cause: Option<String>,
+    #[schema(max_length = 10000)]
+    pub actions_taken: Option<String>,
     pub reported_at: DateTime<Utc>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
@@ -185,6 +240,11 @@ impl TicketResponse {
             requester: ticket.requester.clone(),
             malfunction: ticket.malfunction,
             interruption_open: ticket.interruption_open,
+            interruption_started_at: ticket.interruption_started_at,
+            affected_services: ticket.details.affected_services.clone(),
+            affected_agency_ids: ticket.details.affected_agency_ids.clone(),
+            cause: ticket.details.cause.clone(),
+            actions_taken: ticket.details.actions_taken.clone(),
             reported_at: ticket.reported_at,
             created_at: ticket.created_at,
             updated_at: ticket.updated_at,
@@ -272,6 +332,12 @@ pub struct EventResponse {
     /// For `sla_at_risk` and `sla_breached`: the SLA.
     #[schema(max_length = 10)]
     pub code: Option<String>,
+    /// For `notify_agency` and `notify_users`: the addresses the message went to.
+    #[schema(max_items = 1000)]
+    pub recipients: Option<Vec<String>>,
+    /// For `malfunction_updated`: the fields that changed.
+    #[schema(max_items = 10)]
+    pub changed: Option<Vec<String>>,
 }
 
 impl From<&TicketEvent> for EventResponse {
@@ -282,6 +348,18 @@ impl From<&TicketEvent> for EventResponse {
                 .get(key)
                 .and_then(|v| v.as_str())
                 .map(str::to_owned)
+        };
+        let list = |key: &str| {
+            event
+                .details
+                .get(key)
+                .and_then(|v| v.as_array())
+                .map(|items| {
+                    items
+                        .iter()
+                        .filter_map(|item| item.as_str().map(str::to_owned))
+                        .collect()
+                })
         };
         EventResponse {
             id: event.id,
@@ -300,6 +378,8 @@ impl From<&TicketEvent> for EventResponse {
             reason: text("reason"),
             service: text("service"),
             code: text("code"),
+            recipients: list("recipients"),
+            changed: list("changed"),
         }
     }
 }

@@ -1,0 +1,105 @@
+//! The outbox worker: delivers due messages one at a time, retries with backoff, and marks a
+//! message `failed` when it is refused for good or out of attempts. Each message is claimed
+//! for a lease before it is sent, so two instances never send the same row; a crash between
+//! the server's acceptance and our record of it is the one case that sends a message again,
+//! with the same `Message-ID`.
+
+use crate::db::outbox::{claim_next, mark_attempt_failed, mark_sent};
+use crate::db::{Pool, StoreError};
+use crate::mail::{Mailer, OutboxStatus};
+use chrono::{DateTime, Duration, Utc};
+use std::sync::Arc;
+
+/// What one pass did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Pass {
+    pub sent: usize,
+    /// Attempts that failed (the message waits for its next one, or has failed for good).
+    pub failed_attempts: usize,
+}
+
+/// How the worker delivers.
+#[derive(Debug, Clone, Copy)]
+pub struct Delivery {
+    pub max_attempts: i32,
+    /// How long a claim holds: longer than one delivery can take.
+    pub lease: Duration,
+}
+
+impl Delivery {
+    pub fn from_settings(settings: &crate::config::Settings) -> Delivery {
+        let timeout = i64::try_from(settings.smtp_timeout_seconds).unwrap_or(i64::MAX / 8);
+        Delivery {
+            max_attempts: i32::try_from(settings.outbox_max_attempts).unwrap_or(i32::MAX),
+            // Connect, greet, authenticate, send and quit, each within the timeout.
+            lease: Duration::seconds(timeout.saturating_mul(6).max(60)),
+        }
+    }
+}
+
+/// Delivers every message due at `now`. Stops at the first transient failure: the server is
+/// likely away, and the other messages keep their attempts for when it is back.
+pub fn deliver_due(
+    pool: &Pool,
+    mailer: &Mailer,
+    delivery: Delivery,
+    now: DateTime<Utc>,
+) -> Result<Pass, StoreError> {
+    let mut conn = pool.get()?;
+    let claim = uuid::Uuid::now_v7().to_string();
+    let mut pass = Pass::default();
+    while let Some(mail) = claim_next(&mut conn, &claim, now, delivery.lease)? {
+        match mailer.send(&mail.id, &mail.sender, &mail.recipients, &mail.message) {
+            Ok(()) => {
+                if !mark_sent(&mut conn, &mail.id, &claim, now)? {
+                    tracing::warn!(outbox_id = %mail.id, "message sent after its claim expired");
+                }
+                pass.sent += 1;
+            }
+            Err(error) => {
+                pass.failed_attempts += 1;
+                let status = mark_attempt_failed(
+                    &mut conn,
+                    &mail,
+                    &claim,
+                    now,
+                    &error,
+                    delivery.max_attempts,
+                )?;
+                tracing::warn!(
+                    outbox_id = %mail.id,
+                    attempts = mail.attempts + 1,
+                    error = %error,
+                    failed_for_good = (status == OutboxStatus::Failed),
+                    "message not delivered"
+                );
+                if !error.permanent {
+                    break;
+                }
+            }
+        }
+    }
+    Ok(pass)
+}
+
+/// Runs `deliver_due` every `interval`, and at once when `wakeup` is notified, until the
+/// server stops.
+pub async fn run(
+    pool: Pool,
+    mailer: Arc<Mailer>,
+    delivery: Delivery,
+    clock: crate::http::Clock,
+    interval: std::time::Duration,
+    wakeup: Arc<tokio::sync::Notify>,
+) {
+    loop {
+        let (pool, mailer, now) = (pool.clone(), mailer.clone(), clock());
+        match actix_web::web::block(move || deliver_due(&pool, &mailer, delivery, now)).await {
+            Ok(Ok(Pass { sent: 0, .. })) => {}
+            Ok(Ok(pass)) => tracing::info!(sent = pass.sent, "outbox messages delivered"),
+            Ok(Err(e)) => tracing::warn!(error = %e, "outbox pass failed; will retry"),
+            Err(e) => tracing::warn!(error = %e, "outbox task failed; will retry"),
+        }
+        let _ = tokio::time::timeout(interval, wakeup.notified()).await;
+    }
+}
