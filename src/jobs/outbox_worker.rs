@@ -22,7 +22,8 @@ pub struct Pass {
 #[derive(Debug, Clone, Copy)]
 pub struct Delivery {
     pub max_attempts: i32,
-    /// How long a claim holds: longer than one delivery can take.
+    /// How long a claim holds: well beyond one delivery and the clock skew between
+    /// instances. Only a crash mid-delivery waits for it to run out.
     pub lease: Duration,
 }
 
@@ -32,26 +33,27 @@ impl Delivery {
         Delivery {
             max_attempts: i32::try_from(settings.outbox_max_attempts).unwrap_or(i32::MAX),
             // Connect, greet, authenticate, send and quit, each within the timeout.
-            lease: Duration::seconds(timeout.saturating_mul(6).max(60)),
+            lease: Duration::seconds(timeout.saturating_mul(6).max(600)),
         }
     }
 }
 
-/// Delivers every message due at `now`. Stops at the first transient failure: the server is
-/// likely away, and the other messages keep their attempts for when it is back.
+/// Delivers every message that is due, reading `clock` afresh for each (a pass may take a
+/// while). Stops at the first transient failure: the server is likely away, and the other
+/// messages keep their attempts for when it is back.
 pub fn deliver_due(
     pool: &Pool,
     mailer: &Mailer,
     delivery: Delivery,
-    now: DateTime<Utc>,
+    clock: &dyn Fn() -> DateTime<Utc>,
 ) -> Result<Pass, StoreError> {
     let mut conn = pool.get()?;
     let claim = uuid::Uuid::now_v7().to_string();
     let mut pass = Pass::default();
-    while let Some(mail) = claim_next(&mut conn, &claim, now, delivery.lease)? {
+    while let Some(mail) = claim_next(&mut conn, &claim, clock(), delivery.lease)? {
         match mailer.send(&mail.id, &mail.sender, &mail.recipients, &mail.message) {
             Ok(()) => {
-                if !mark_sent(&mut conn, &mail.id, &claim, now)? {
+                if !mark_sent(&mut conn, &mail.id, &claim, clock())? {
                     tracing::warn!(outbox_id = %mail.id, "message sent after its claim expired");
                 }
                 pass.sent += 1;
@@ -62,7 +64,7 @@ pub fn deliver_due(
                     &mut conn,
                     &mail,
                     &claim,
-                    now,
+                    clock(),
                     &error,
                     delivery.max_attempts,
                 )?;
@@ -93,8 +95,8 @@ pub async fn run(
     wakeup: Arc<tokio::sync::Notify>,
 ) {
     loop {
-        let (pool, mailer, now) = (pool.clone(), mailer.clone(), clock());
-        match actix_web::web::block(move || deliver_due(&pool, &mailer, delivery, now)).await {
+        let (pool, mailer, clock) = (pool.clone(), mailer.clone(), clock.clone());
+        match actix_web::web::block(move || deliver_due(&pool, &mailer, delivery, &*clock)).await {
             Ok(Ok(Pass { sent: 0, .. })) => {}
             Ok(Ok(pass)) => tracing::info!(sent = pass.sent, "outbox messages delivered"),
             Ok(Err(e)) => tracing::warn!(error = %e, "outbox pass failed; will retry"),

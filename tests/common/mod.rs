@@ -7,6 +7,8 @@
     reason = "each test binary uses a different part of the helpers"
 )]
 
+pub mod smtp;
+
 use diesel::{Connection, PgConnection, RunQueryDsl};
 use helpdesk::config::Settings;
 use helpdesk::domain::{Level, Role};
@@ -69,14 +71,32 @@ pub fn fresh_database() -> (TestDatabase, String) {
     }
 }
 
-/// Settings for a test: fast SQLite sync (durability is not under test), no rate limit.
+/// Settings for a test: fast SQLite sync (durability is not under test), no rate limit, the
+/// outbox polled often and written (without SMTP) outside the repository.
 pub fn test_settings() -> Settings {
     Settings {
         rate_limit_per_second: 0,
         sqlite_synchronous: "normal".into(),
         workers: 2,
         db_pool_size: 8,
+        outbox_poll_interval_ms: 50,
+        outbox_dir: std::env::temp_dir()
+            .join("helpdesk-test-outbox")
+            .display()
+            .to_string(),
         ..Settings::default()
+    }
+}
+
+/// Test settings that deliver through the SMTP server at `smtp_url`, with the public-notice
+/// address `avvisi@cst.example.org`.
+pub fn mail_settings(smtp_url: &str) -> Settings {
+    Settings {
+        smtp_url: helpdesk::config::Secret(smtp_url.to_owned()),
+        smtp_timeout_seconds: 5,
+        mail_from: "Helpdesk CST <helpdesk@cst.example.org>".into(),
+        public_notice_addresses: "avvisi@cst.example.org".into(),
+        ..test_settings()
     }
 }
 
@@ -89,7 +109,8 @@ pub struct TestApp {
     /// The app's "now" in microseconds; `i64::MIN` follows the system clock.
     now: Arc<AtomicI64>,
     handle: actix_web::dev::ServerHandle,
-    _database: TestDatabase,
+    /// `None` for a second instance on another app's database.
+    _database: Option<TestDatabase>,
 }
 
 impl Drop for TestApp {
@@ -103,8 +124,22 @@ pub fn spawn_app() -> TestApp {
     spawn_app_with(test_settings())
 }
 
-pub fn spawn_app_with(mut settings: Settings) -> TestApp {
+pub fn spawn_app_with(settings: Settings) -> TestApp {
     let (database, url) = fresh_database();
+    spawn_on(url, settings, Some(database))
+}
+
+impl TestApp {
+    /// Another instance of the service on this app's database, with its own clock (following
+    /// the system clock until set). Its `admin` token is this app's.
+    pub fn another_instance(&self, settings: Settings) -> TestApp {
+        let mut other = spawn_on(self.database_url.clone(), settings, None);
+        other.admin = self.admin.clone();
+        other
+    }
+}
+
+fn spawn_on(url: String, mut settings: Settings, database: Option<TestDatabase>) -> TestApp {
     settings.database_url = url.clone();
     let now = Arc::new(AtomicI64::new(i64::MIN));
     let clock_now = now.clone();
@@ -116,7 +151,7 @@ pub fn spawn_app_with(mut settings: Settings) -> TestApp {
     let server_pool = pool.clone();
     let admin = helpdesk::app::bootstrap_admin(&pool, chrono::Utc::now())
         .expect("bootstrap")
-        .expect("a fresh database has no users");
+        .unwrap_or_default();
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind port 0");
     let base = format!("http://{}/api/v1", listener.local_addr().unwrap());
     let (sender, receiver) = mpsc::channel();
@@ -288,13 +323,23 @@ impl TestApp {
     }
 
     pub fn add_agency(&self, code: &str) -> String {
+        self.add_agency_with(code, &[&format!("urp@{}.example.org", code.to_lowercase())])
+    }
+
+    /// Adds agency `code` ("Comune CODE") with `contacts`; returns its id.
+    pub fn add_agency_with(&self, code: &str, contacts: &[&str]) -> String {
         let reply = self.post(
             "/agencies",
             &self.admin,
-            &json!({"code": code, "name": format!("Comune {code}"), "contacts": [format!("urp@{}.example.org", code.to_lowercase())]}),
+            &json!({"code": code, "name": format!("Comune {code}"), "contacts": contacts}),
         );
         assert_eq!(reply.status, 201, "{}", reply.body);
         reply.json()["id"].as_str().unwrap().to_owned()
+    }
+
+    /// Sends a PATCH with a JSON body.
+    pub fn patch(&self, path: &str, token: &str, body: &Value) -> Reply {
+        self.send("PATCH", path, Some(token), &[], Some(&body.to_string()))
     }
 
     /// Opens a ticket and returns its JSON.
@@ -323,6 +368,15 @@ impl TestApp {
         assert_eq!(reply.status, 201, "{}", reply.body);
         reply.json()["ticket"].clone()
     }
+}
+
+/// The ticket's clock `code`, if it shows.
+pub fn sla_clock<'a>(ticket: &'a Value, code: &str) -> Option<&'a Value> {
+    ticket["sla"]
+        .as_array()
+        .expect("a ticket with `sla`")
+        .iter()
+        .find(|clock| clock["code"] == code)
 }
 
 /// A simple phone report.
