@@ -310,3 +310,33 @@ fn two_instances_deliver_each_of_200_pending_emails_exactly_once() {
     assert_eq!(received.len(), 200, "each e-mail arrives once");
     assert_eq!(ids.len(), 200, "200 distinct messages");
 }
+
+#[test]
+fn an_email_written_before_a_restart_is_delivered_once_after_it() {
+    let port = free_port();
+    let settings = mail_settings(&format!("smtp://127.0.0.1:{port}"));
+    let before = spawn_app_with(settings.clone());
+    let (_, agent) = before.add_user(Role::Agent, Some(Level::First), None);
+    let firenze = before.add_agency("FI");
+    let (id, _) = malfunction(&before, &agent, &[&firenze]);
+    before.set_now("2016-06-23T08:50:00Z");
+    before.event_ok(
+        &agent,
+        &id,
+        json!({"type": "notify_agency", "message": "Interruzione."}),
+    );
+    wait_until(Duration::from_secs(30), || {
+        outbox(&before, "")[0]["attempts"] == 1
+    });
+    before.stop();
+
+    let sink = SmtpSink::start_on(port);
+    let after = before.another_instance(settings);
+    after.set_now("2016-06-23T09:00:00Z");
+    assert_eq!(sink.wait_for(1).len(), 1);
+    wait_until(Duration::from_secs(30), || {
+        outbox(&after, "?status=sent").len() == 1
+    });
+    std::thread::sleep(Duration::from_millis(300)); // more passes
+    assert_eq!(sink.messages().len(), 1, "delivered once");
+}

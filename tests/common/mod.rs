@@ -229,6 +229,12 @@ fn agent() -> ureq::Agent {
 }
 
 impl TestApp {
+    /// Stops the server (and its background jobs) and waits until it has stopped, as a
+    /// shutdown before a restart would. The database stays.
+    pub fn stop(&self) {
+        actix_web::rt::System::new().block_on(self.handle.stop(true));
+    }
+
     /// Fixes the app's "now" (RFC 3339).
     pub fn set_now(&self, at: &str) {
         let at = chrono::DateTime::parse_from_rfc3339(at).expect("an RFC 3339 instant");
