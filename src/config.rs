@@ -58,6 +58,19 @@ pub struct Settings {
     pub outbox_poll_interval_ms: u64,
     /// Attempts after which an undeliverable message is marked `failed`.
     pub outbox_max_attempts: u32,
+    /// Months per malfunction-report period (1, 3, 6 or 12), aligned to the calendar year.
+    pub report_cadence_months: u32,
+    /// How long after a period ends its reports are sent, in minutes (late records land).
+    pub report_send_delay_minutes: u64,
+    /// The time zone whose local midnights bound report periods.
+    pub report_time_zone: String,
+    /// How often the report scheduler checks for a closed period, in seconds.
+    pub report_check_interval_seconds: u64,
+    /// SLA.11 in the contract: a report every this many months (the compliance table's
+    /// expected cadence).
+    pub report_contract_months: u32,
+    /// Share of each ticket SLA's clocks expected to be met (the compliance table's ATTESO).
+    pub sla_expected_share: f64,
 }
 
 /// A setting that may hold a password: `Debug` never shows it.
@@ -111,6 +124,12 @@ impl Default for Settings {
             public_notice_addresses: String::new(),
             outbox_poll_interval_ms: 2000,
             outbox_max_attempts: 12,
+            report_cadence_months: 3,
+            report_send_delay_minutes: 60,
+            report_time_zone: "Europe/Rome".into(),
+            report_check_interval_seconds: 300,
+            report_contract_months: 6,
+            sla_expected_share: 1.0,
         }
     }
 }
@@ -181,9 +200,46 @@ impl Settings {
             self.smtp_timeout_seconds >= 1,
             "smtp_timeout_seconds must be at least 1"
         );
+        anyhow::ensure!(
+            crate::reports::period::CADENCES.contains(&self.report_cadence_months),
+            "report_cadence_months must be 1, 3, 6 or 12"
+        );
+        anyhow::ensure!(
+            self.report_contract_months >= 1,
+            "report_contract_months must be at least 1"
+        );
+        anyhow::ensure!(
+            self.report_check_interval_seconds >= 1,
+            "report_check_interval_seconds must be at least 1"
+        );
+        anyhow::ensure!(
+            (0.0..=1.0).contains(&self.sla_expected_share),
+            "sla_expected_share must be between 0 and 1"
+        );
+        self.report_zone()?;
         crate::mail::MailSettings::from_settings(self)?;
         crate::mail::Mailer::from_settings(self)?;
         Ok(())
+    }
+}
+
+impl Settings {
+    /// `report_time_zone` as a zone.
+    pub fn report_zone(&self) -> anyhow::Result<chrono_tz::Tz> {
+        self.report_time_zone.parse().map_err(|_| {
+            anyhow::anyhow!(
+                "report_time_zone `{}` is not a time zone like Europe/Rome",
+                self.report_time_zone
+            )
+        })
+    }
+
+    /// What the SLA compliance table compares against.
+    pub fn expectations(&self) -> crate::reports::load::Expectations {
+        crate::reports::load::Expectations {
+            share: self.sla_expected_share,
+            report_months: i64::from(self.report_contract_months),
+        }
     }
 }
 

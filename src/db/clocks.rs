@@ -4,7 +4,7 @@
 use super::schema::ticket_clocks;
 use super::{DbConnection, StoreError, from_db_time, to_db_time};
 use crate::db::error::parse_stored;
-use crate::sla::Clock;
+use crate::sla::{Clock, SlaEngine};
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
 use std::collections::HashMap;
@@ -27,6 +27,20 @@ struct ClockRow {
     paused: bool,
     risk_recorded: bool,
     breach_recorded: bool,
+    reported_at: NaiveDateTime,
+    agency_id: Option<String>,
+    outcome: Option<String>,
+    elapsed_seconds: Option<i64>,
+}
+
+/// What the reports need of a clock's ticket, stored beside each clock.
+#[derive(Debug, Clone, Copy)]
+pub struct ClockOwner<'a> {
+    pub ticket_id: Uuid,
+    pub reported_at: DateTime<Utc>,
+    pub agency_id: Option<Uuid>,
+    /// Computes a stopped clock's outcome.
+    pub engine: &'a SlaEngine,
 }
 
 /// A stored clock and whether its crossings were recorded.
@@ -72,19 +86,19 @@ impl TryFrom<ClockRow> for StoredClock {
 /// Stores the clocks of a ticket that has none yet (inside its creating transaction).
 pub fn insert_clocks(
     conn: &mut DbConnection,
-    ticket_id: Uuid,
+    owner: &ClockOwner,
     clocks: &[Clock],
 ) -> Result<Vec<StoredClock>, StoreError> {
     clocks
         .iter()
         .map(|clock| {
             let stored = StoredClock {
-                ticket_id,
+                ticket_id: owner.ticket_id,
                 clock: clock.clone(),
                 risk_recorded: false,
                 breach_recorded: false,
             };
-            insert_clock(conn, &stored)?;
+            insert_clock(conn, owner, &stored)?;
             Ok(stored)
         })
         .collect()
@@ -94,9 +108,10 @@ pub fn insert_clocks(
 /// stays recorded while the instant it was about stays the same.
 pub fn replace_clocks(
     conn: &mut DbConnection,
-    ticket_id: Uuid,
+    owner: &ClockOwner,
     clocks: &[Clock],
 ) -> Result<Vec<StoredClock>, StoreError> {
+    let ticket_id = owner.ticket_id;
     let before: HashMap<String, StoredClock> = load_clocks(conn, &[ticket_id])?
         .remove(&ticket_id)
         .unwrap_or_default()
@@ -117,15 +132,25 @@ pub fn replace_clocks(
                 breach_recorded: previous
                     .is_some_and(|p| p.breach_recorded && p.clock.deadline == clock.deadline),
             };
-            insert_clock(conn, &stored)?;
+            insert_clock(conn, owner, &stored)?;
             Ok(stored)
         })
         .collect()
 }
 
 /// One row at a time: multi-row inserts do not compile through the backend enum.
-fn insert_clock(conn: &mut DbConnection, stored: &StoredClock) -> Result<(), StoreError> {
+fn insert_clock(
+    conn: &mut DbConnection,
+    owner: &ClockOwner,
+    stored: &StoredClock,
+) -> Result<(), StoreError> {
     let clock = &stored.clock;
+    let outcome = match owner.engine.calendar(&clock.calendar) {
+        Some(calendar) => clock
+            .outcome(calendar)
+            .map_err(|e| StoreError::Corrupt(format!("clock {}: {e}", clock.code)))?,
+        None => None,
+    };
     let row = ClockRow {
         ticket_id: stored.ticket_id.to_string(),
         code: clock.code.clone(),
@@ -141,6 +166,10 @@ fn insert_clock(conn: &mut DbConnection, stored: &StoredClock) -> Result<(), Sto
         paused: clock.paused,
         risk_recorded: stored.risk_recorded,
         breach_recorded: stored.breach_recorded,
+        reported_at: to_db_time(owner.reported_at),
+        agency_id: owner.agency_id.map(|id| id.to_string()),
+        outcome: outcome.map(|(state, _)| state.as_str().to_owned()),
+        elapsed_seconds: outcome.map(|(_, elapsed)| elapsed),
     };
     diesel::insert_into(ticket_clocks::table)
         .values(&row)

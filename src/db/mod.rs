@@ -5,9 +5,11 @@
 pub mod agencies;
 pub mod calendars;
 pub mod clocks;
+pub mod deliveries;
 mod error;
 pub mod events;
 pub mod outbox;
+pub mod report_data;
 pub mod schema;
 pub mod summary;
 pub mod ticket_writer;

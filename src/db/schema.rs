@@ -136,6 +136,34 @@ diesel::table! {
         paused -> Bool,
         risk_recorded -> Bool,
         breach_recorded -> Bool,
+        reported_at -> Timestamp,
+        agency_id -> Nullable<Text>,
+        outcome -> Nullable<Text>,
+        elapsed_seconds -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    ticket_interruptions (ticket_id, started_at) {
+        ticket_id -> Text,
+        started_at -> Timestamp,
+        ended_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    report_deliveries (id) {
+        id -> Text,
+        agency_id -> Text,
+        period -> Text,
+        period_from -> Timestamp,
+        period_to -> Timestamp,
+        edition -> Integer,
+        trigger -> Text,
+        requested_by -> Nullable<Text>,
+        interruptions -> Integer,
+        outbox_id -> Nullable<Text>,
+        created_at -> Timestamp,
     }
 }
 
@@ -156,6 +184,9 @@ diesel::joinable!(ticket_clocks -> tickets (ticket_id));
 diesel::joinable!(users -> agencies (agency_id));
 diesel::joinable!(ticket_affected_agencies -> tickets (ticket_id));
 diesel::joinable!(ticket_affected_agencies -> agencies (agency_id));
+diesel::joinable!(ticket_interruptions -> tickets (ticket_id));
+diesel::joinable!(report_deliveries -> agencies (agency_id));
+diesel::joinable!(report_deliveries -> outbox (outbox_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     agencies,
@@ -168,4 +199,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     calendar_closures,
     ticket_affected_agencies,
     outbox,
+    ticket_interruptions,
+    report_deliveries,
 );

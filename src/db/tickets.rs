@@ -3,7 +3,7 @@
 
 use super::agencies::find_agency;
 use super::clocks::{
-    StoredClock, deadline_column, deadline_from_column, insert_clocks, load_clocks,
+    ClockOwner, StoredClock, deadline_column, deadline_from_column, insert_clocks, load_clocks,
 };
 use super::error::parse_stored;
 use super::events::insert_event;
@@ -277,7 +277,13 @@ pub(crate) fn insert_unnumbered_ticket(
         .values(&to_row(&ticket))
         .execute(conn)?;
     insert_event(conn, &created)?;
-    let clocks = insert_clocks(conn, ticket.id, &clocks)?;
+    let owner = ClockOwner {
+        ticket_id: ticket.id,
+        reported_at: ticket.reported_at,
+        agency_id: ticket.agency_id,
+        engine,
+    };
+    let clocks = insert_clocks(conn, &owner, &clocks)?;
     malfunction::insert_affected_agencies(conn, ticket.id, &ticket.details.affected_agency_ids)?;
     if let Some(idempotency) = idempotency {
         diesel::insert_into(idempotency_keys::table)

@@ -302,6 +302,17 @@ fn check_given_at(
         if at.timestamp() < 0 {
             return Err(Invalid::one("at", "must not be before 1970"));
         }
+        if let Some(end) = state.last_interruption_end
+            && at < end
+        {
+            return Err(Invalid::one(
+                "at",
+                format!(
+                    "must not be before the previous interruption's end ({})",
+                    rfc3339(end)
+                ),
+            ));
+        }
         return Ok(at);
     }
     let earliest = state.reported_at.max(state.last_event_at);

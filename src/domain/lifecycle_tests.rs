@@ -15,6 +15,7 @@ fn state(status: Status, level: Level) -> TicketState {
         last_event_at: at("2016-06-23T15:30:00Z"),
         interruption_open: false,
         interruption_started_at: None,
+        last_interruption_end: None,
     }
 }
 

@@ -116,6 +116,8 @@ pub struct TicketState {
     pub interruption_open: bool,
     /// When the current (or last) interruption started.
     pub interruption_started_at: Option<DateTime<Utc>>,
+    /// When the last interruption ended (from the history): the next may not start earlier.
+    pub last_interruption_end: Option<DateTime<Utc>>,
 }
 
 /// Who reported the problem.
@@ -172,6 +174,7 @@ impl Ticket {
             last_event_at: self.last_event_at,
             interruption_open: self.interruption_open,
             interruption_started_at: self.interruption_started_at,
+            last_interruption_end: None,
         }
     }
 }

@@ -192,6 +192,16 @@ pub fn configure(config: &mut web::ServiceConfig) {
                     "/reports/status-by-level",
                     web::get().to(reports::get_status_by_level),
                 )
+                .route("/reports/sla", web::get().to(reports::sla::get_sla_report))
+                .route(
+                    "/reports/malfunctions",
+                    web::get().to(reports::malfunctions::get_malfunction_report),
+                )
+                .service(
+                    web::resource("/reports/malfunctions/deliveries")
+                        .get(reports::deliveries::list_deliveries)
+                        .post(reports::deliveries::create_deliveries),
+                )
                 .route("/outbox", web::get().to(outbox::list_outbox))
                 .route("/outbox/{id}", web::get().to(outbox::get_outbox_entry))
                 .route(
@@ -233,6 +243,13 @@ pub fn start_server(
         state.clock.clone(),
         std::time::Duration::from_millis(state.settings.outbox_poll_interval_ms),
         state.outbox_wakeup.clone(),
+    ));
+    let schedule = crate::jobs::report_scheduler::Schedule::from_settings(&state.settings)
+        .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e.to_string()))?;
+    actix_web::rt::spawn(crate::jobs::report_scheduler::run(
+        state.clone(),
+        schedule,
+        std::time::Duration::from_secs(state.settings.report_check_interval_seconds),
     ));
     spawn_closure_reload(state.clone());
     let mut server = HttpServer::new(move || {

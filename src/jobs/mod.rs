@@ -4,3 +4,4 @@
 
 pub mod clock_watcher;
 pub mod outbox_worker;
+pub mod report_scheduler;

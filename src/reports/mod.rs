@@ -1,3 +1,8 @@
-//! Reports built from stored data, rendered as JSON, CSV and text. No HTTP here.
+//! Reports built from stored data, rendered as JSON, CSV, HTML and text. No HTTP here.
 
+pub mod delivery;
+pub mod load;
+pub mod malfunctions;
+pub mod period;
+pub mod sla_compliance;
 pub mod status_by_level;

@@ -221,6 +221,16 @@ fn instant_of_budget(
 }
 
 impl Clock {
+    /// A stopped clock's final state (`met` or `breached`) and the time it counted, which no
+    /// later instant changes; `None` while it has not stopped.
+    pub fn outcome(&self, calendar: &Calendar) -> Result<Option<(ClockState, i64)>, CalendarError> {
+        let Some(stop) = self.stopped_at else {
+            return Ok(None);
+        };
+        let view = self.view(calendar, stop.max(self.applies_from))?;
+        Ok(view.map(|view| (view.state, view.elapsed_seconds)))
+    }
+
     /// The clock's state at `now`; `None` before the clock applies.
     pub fn view(
         &self,

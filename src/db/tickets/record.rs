@@ -3,10 +3,10 @@
 
 use super::malfunction::affected_agencies;
 use super::{clocks_of, find_ticket, json_column};
-use crate::db::clocks::{StoredClock, deadline_column, replace_clocks};
+use crate::db::clocks::{ClockOwner, StoredClock, deadline_column, replace_clocks};
 use crate::db::events::{insert_event, list_events};
 use crate::db::outbox::enqueue;
-use crate::db::schema::tickets;
+use crate::db::schema::{ticket_interruptions, tickets};
 use crate::db::users::find_user;
 use crate::db::{DbConnection, StoreError, to_db_time, truncate_to_micros, write_transaction};
 use crate::domain::lifecycle::decide;
@@ -81,7 +81,14 @@ fn apply_event(
         at: command.at.map(truncate_to_micros),
         ..command.clone()
     };
-    let next = decide(&ticket.state(), &command, actor, assignee.as_ref(), now)?;
+    let mut history = list_events(conn, ticket_id)?;
+    let mut state = ticket.state();
+    state.last_interruption_end = history
+        .iter()
+        .rev()
+        .find(|e| e.action == Action::InterruptionEnd)
+        .map(|e| e.at);
+    let next = decide(&state, &command, actor, assignee.as_ref(), now)?;
 
     let previous_version = ticket.version;
     ticket.status = next.status;
@@ -110,7 +117,6 @@ fn apply_event(
         assignee_id: ticket.assignee_id,
         details: next.details,
     };
-    let mut history = list_events(conn, ticket_id)?;
     let mails = match event.action {
         Action::NotifyAgency => {
             let agencies = affected_agencies(conn, &ticket)?;
@@ -157,9 +163,42 @@ fn apply_event(
         });
     }
     insert_event(conn, &event)?;
+    record_interruption(conn, &event)?;
     enqueue(conn, &mails, now)?;
-    let clocks = replace_clocks(conn, ticket_id, &clocks)?;
+    let owner = ClockOwner {
+        ticket_id,
+        reported_at: ticket.reported_at,
+        agency_id: ticket.agency_id,
+        engine,
+    };
+    let clocks = replace_clocks(conn, &owner, &clocks)?;
     Ok((event, ticket, clocks))
+}
+
+/// Keeps `ticket_interruptions` in step with the interruption events.
+fn record_interruption(conn: &mut DbConnection, event: &TicketEvent) -> Result<(), StoreError> {
+    let ticket_id = event.ticket_id.to_string();
+    match event.action {
+        Action::InterruptionStart => {
+            diesel::insert_into(ticket_interruptions::table)
+                .values((
+                    ticket_interruptions::ticket_id.eq(ticket_id),
+                    ticket_interruptions::started_at.eq(to_db_time(event.at)),
+                ))
+                .execute(conn)?;
+        }
+        Action::InterruptionEnd => {
+            diesel::update(
+                ticket_interruptions::table
+                    .filter(ticket_interruptions::ticket_id.eq(ticket_id))
+                    .filter(ticket_interruptions::ended_at.is_null()),
+            )
+            .set(ticket_interruptions::ended_at.eq(Some(to_db_time(event.at))))
+            .execute(conn)?;
+        }
+        _ => {}
+    }
+    Ok(())
 }
 
 /// Records an event of the service itself (an SLA crossing) at `at`, inside the caller's

@@ -1,4 +1,10 @@
-//! `/reports`: the status-by-level summary as JSON, CSV (`Accept: text/csv`) or text.
+//! `/reports`: the status-by-level summary (here), the SLA compliance table (`sla`), the
+//! malfunction report (`malfunctions`) and its deliveries (`deliveries`), as JSON, CSV,
+//! HTML or text by `Accept`.
+
+pub mod deliveries;
+pub mod malfunctions;
+pub mod sla;
 
 use super::AppState;
 use super::auth::Caller;
@@ -29,13 +35,13 @@ pub struct ReportQuery {
 }
 
 /// The checked period: `[from, to)` and the agency the caller may see.
-struct Period {
-    from: DateTime<Utc>,
-    to: DateTime<Utc>,
-    agency_id: Option<Uuid>,
+pub(crate) struct Period {
+    pub from: DateTime<Utc>,
+    pub to: DateTime<Utc>,
+    pub agency_id: Option<Uuid>,
 }
 
-fn report_period(caller: &Caller, query: ReportQuery) -> Result<Period, ApiError> {
+pub(crate) fn report_period(caller: &Caller, query: ReportQuery) -> Result<Period, ApiError> {
     let from = match query.from.as_deref() {
         Some(text) => parse_instant_or_date("from", text)?,
         None => earliest_instant(),
@@ -65,23 +71,24 @@ fn report_period(caller: &Caller, query: ReportQuery) -> Result<Period, ApiError
 
 /// Open ends of a period: far enough for any ticket, and in a range whose text form sorts
 /// chronologically (SQLite compares timestamps as text; negative years would not).
-fn earliest_instant() -> DateTime<Utc> {
+pub(crate) fn earliest_instant() -> DateTime<Utc> {
     DateTime::from_timestamp(-62_135_596_800, 0).expect("0001-01-01 is representable")
 }
 
-fn latest_instant() -> DateTime<Utc> {
+pub(crate) fn latest_instant() -> DateTime<Utc> {
     DateTime::from_timestamp(253_402_300_799, 0).expect("9999-12-31 is representable")
 }
 
 /// What the caller asked for in `Accept`.
 #[derive(Clone, Copy, PartialEq, Eq)]
-enum Format {
+pub(crate) enum Format {
     Json,
     Csv,
     Text,
+    Html,
 }
 
-fn negotiate(request: &HttpRequest) -> Format {
+pub(crate) fn negotiate(request: &HttpRequest) -> Format {
     let accept = request
         .headers()
         .get(header::ACCEPT)
@@ -89,6 +96,8 @@ fn negotiate(request: &HttpRequest) -> Format {
         .unwrap_or("");
     if accept.contains("text/csv") {
         Format::Csv
+    } else if accept.contains("text/html") {
+        Format::Html
     } else if accept.contains("text/plain") {
         Format::Text
     } else {
@@ -132,8 +141,31 @@ pub async fn get_status_by_level(
                 "attachment; filename=\"status-by-level.csv\"",
             ))
             .body(summary.to_csv()),
-        Format::Text => HttpResponse::Ok()
+        Format::Text | Format::Html => HttpResponse::Ok()
             .content_type("text/plain; charset=utf-8")
             .body(summary.to_text()),
     })
+}
+
+/// A CSV download.
+pub(crate) fn csv_response(body: String, filename: &str) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/csv; charset=utf-8")
+        .insert_header((
+            header::CONTENT_DISPOSITION,
+            format!("attachment; filename=\"{filename}\""),
+        ))
+        .body(body)
+}
+
+pub(crate) fn html_response(body: String) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/html; charset=utf-8")
+        .body(body)
+}
+
+pub(crate) fn text_response(body: String) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/plain; charset=utf-8")
+        .body(body)
 }

@@ -1,0 +1,116 @@
+//! The report scheduler: once a period has closed (and the send delay has passed), it
+//! delivers every agency's malfunction report for it. Delivering is idempotent per (agency,
+//! period), so passes after the first, restarts, a second instance and an on-demand request
+//! for the same period send nothing more.
+
+use crate::db::agencies::list_agencies;
+use crate::db::{Pool, StoreError};
+use crate::reports::delivery::{Deliverer, Outcome, Request, Trigger};
+use crate::reports::period::{ReportPeriod, last_closed_period};
+use chrono::{DateTime, Duration, Utc};
+
+/// When reports are due.
+#[derive(Debug, Clone, Copy)]
+pub struct Schedule {
+    pub zone: chrono_tz::Tz,
+    pub cadence_months: u32,
+    pub delay: Duration,
+}
+
+impl Schedule {
+    pub fn from_settings(settings: &crate::config::Settings) -> anyhow::Result<Schedule> {
+        Ok(Schedule {
+            zone: settings.report_zone()?,
+            cadence_months: settings.report_cadence_months,
+            delay: Duration::minutes(
+                i64::try_from(settings.report_send_delay_minutes).unwrap_or(i64::MAX / 120_000),
+            ),
+        })
+    }
+
+    /// The period whose reports are due at `now`.
+    pub fn due_period(&self, now: DateTime<Utc>) -> Option<ReportPeriod> {
+        last_closed_period(self.zone, now, self.cadence_months, self.delay)
+    }
+}
+
+const SCHEDULED: Request = Request {
+    trigger: Trigger::Schedule,
+    requested_by: None,
+    resend: false,
+};
+
+/// What a pass did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Pass {
+    pub period: String,
+    pub delivered: usize,
+    pub already_delivered: usize,
+    /// Agencies without a contact address (nothing can be sent; retried next pass).
+    pub without_contacts: Vec<String>,
+}
+
+/// Delivers the reports of the period due at `now` to every agency that has not had it.
+pub fn deliver_due_reports(
+    pool: &Pool,
+    deliverer: &Deliverer,
+    schedule: &Schedule,
+    now: DateTime<Utc>,
+) -> Result<Pass, StoreError> {
+    let Some(period) = schedule.due_period(now) else {
+        return Ok(Pass::default());
+    };
+    let mut conn = pool.get()?;
+    let mut pass = Pass {
+        period: period.label.clone(),
+        ..Pass::default()
+    };
+    for agency in list_agencies(&mut conn)? {
+        match deliverer.deliver(&mut conn, &agency, &period, SCHEDULED, now)? {
+            Outcome::Delivered(_) => pass.delivered += 1,
+            Outcome::AlreadyDelivered(_) => pass.already_delivered += 1,
+            Outcome::NoContacts => pass.without_contacts.push(agency.code),
+        }
+    }
+    Ok(pass)
+}
+
+/// Runs `deliver_due_reports` every `interval` until the server stops.
+pub async fn run(
+    state: actix_web::web::Data<crate::http::AppState>,
+    schedule: Schedule,
+    interval: std::time::Duration,
+) {
+    let mut tick = actix_web::rt::time::interval(interval);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut warned_without_contacts = Vec::new();
+    loop {
+        tick.tick().await;
+        let work_state = state.clone();
+        let outcome = actix_web::web::block(move || {
+            let (engine, now) = (work_state.engine(), work_state.now());
+            let deliverer = Deliverer {
+                engine: &engine,
+                mail: &work_state.mail,
+            };
+            deliver_due_reports(&work_state.pool, &deliverer, &schedule, now)
+        })
+        .await;
+        match outcome {
+            Ok(Ok(pass)) => {
+                if pass.delivered > 0 {
+                    tracing::info!(period = %pass.period, delivered = pass.delivered, "malfunction reports written to the outbox");
+                    state.outbox_wakeup.notify_one();
+                }
+                if !pass.without_contacts.is_empty()
+                    && pass.without_contacts != warned_without_contacts
+                {
+                    tracing::warn!(period = %pass.period, agencies = ?pass.without_contacts, "agencies without a contact address get no malfunction report");
+                    warned_without_contacts = pass.without_contacts;
+                }
+            }
+            Ok(Err(e)) => tracing::warn!(error = %e, "report scheduler pass failed; will retry"),
+            Err(e) => tracing::warn!(error = %e, "report scheduler task failed; will retry"),
+        }
+    }
+}

@@ -1,0 +1,131 @@
+//! Building the periodic reports from the database: the one place the API, the CLI, the
+//! scheduler and the deliveries get them from.
+
+use super::malfunctions::{InterruptionFacts, MalfunctionReport, ReportAgency};
+use super::sla_compliance::{
+    ReportCadence, SlaComplianceReport, TicketSla, report_row, ticket_row,
+};
+use crate::db::report_data::{clock_tally, communications, delivered_periods, interruptions};
+use crate::db::{DbConnection, StoreError};
+use crate::domain::ticket::Agency;
+use crate::sla::SlaEngine;
+use chrono::{DateTime, Datelike, Utc};
+use uuid::Uuid;
+
+/// What the compliance table compares against.
+#[derive(Debug, Clone, Copy)]
+pub struct Expectations {
+    /// Share of clocks each ticket SLA should meet (1.0: every one).
+    pub share: f64,
+    /// SLA.11: the contract's reporting cadence in months.
+    pub report_months: i64,
+}
+
+/// The SLA compliance table for tickets reported in `[from, to)` (of `agency`), at `now`.
+pub fn sla_compliance(
+    conn: &mut DbConnection,
+    engine: &SlaEngine,
+    expectations: Expectations,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+    agency: Option<Uuid>,
+    now: DateTime<Utc>,
+) -> Result<SlaComplianceReport, StoreError> {
+    let mut rows = Vec::new();
+    for policy in &engine.policies {
+        let tally = clock_tally(conn, &policy.code, from, to, agency, now)?;
+        let sla = TicketSla {
+            code: policy.code.clone(),
+            commitment: policy.commitment.clone(),
+            target_seconds: policy.target_seconds,
+            calendar: policy.calendar.clone(),
+        };
+        rows.push(ticket_row(&sla, &tally, expectations.share));
+    }
+    let periods = delivered_periods(conn, from, to, agency)?;
+    // An open-ended window is measured over the delivered periods themselves.
+    let window_from = if from.year() <= 1 {
+        periods.iter().map(|p| p.0).min().unwrap_or(from)
+    } else {
+        from
+    };
+    let window_to = if to.year() >= 9999 {
+        periods.iter().map(|p| p.1).max().unwrap_or(to)
+    } else {
+        to
+    };
+    rows.push(report_row(&ReportCadence {
+        expected_months: expectations.report_months,
+        window_months: months_between(window_from, window_to),
+        periods_delivered: periods.len() as i64,
+    }));
+    Ok(SlaComplianceReport {
+        from,
+        to,
+        agency_id: agency,
+        generated_at: now,
+        rows,
+    })
+}
+
+/// Calendar months between two instants, counted on local (Rome) dates: a quarter is 3.
+pub fn months_between(from: DateTime<Utc>, to: DateTime<Utc>) -> f64 {
+    let zone = chrono_tz::Europe::Rome;
+    let (a, b) = (from.with_timezone(&zone), to.with_timezone(&zone));
+    let whole = (b.year() - a.year()) * 12 + b.month() as i32 - a.month() as i32;
+    let days = b.day() as f64 - a.day() as f64;
+    (whole as f64 + days / 30.0).max(0.0)
+}
+
+/// The malfunction report of `agency` (or of every agency) for `[from, to)`, at `now`.
+pub fn malfunctions(
+    conn: &mut DbConnection,
+    engine: &SlaEngine,
+    agency: Option<&Agency>,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Result<MalfunctionReport, StoreError> {
+    let rows = interruptions(conn, from, to, agency.map(|a| a.id))?;
+    let mut ticket_ids: Vec<Uuid> = rows.iter().map(|r| r.ticket_id).collect();
+    ticket_ids.sort_unstable();
+    ticket_ids.dedup();
+    let told = communications(conn, &ticket_ids)?;
+    let clocks = crate::db::clocks::load_clocks(conn, &ticket_ids)?;
+    let state_of = |ticket_id: &Uuid, code: &str| -> Option<String> {
+        let stored = clocks
+            .get(ticket_id)?
+            .iter()
+            .find(|c| c.clock.code == code)?;
+        let calendar = engine.calendar(&stored.clock.calendar)?;
+        let view = stored.clock.view(calendar, now).ok()??;
+        Some(view.state.as_str().to_owned())
+    };
+    let facts = rows
+        .into_iter()
+        .map(|row| {
+            let told = told.get(&row.ticket_id).cloned().unwrap_or_default();
+            InterruptionFacts {
+                sla9: state_of(&row.ticket_id, "SLA.9"),
+                sla10: state_of(&row.ticket_id, "SLA.10"),
+                ticket_id: row.ticket_id,
+                number: row.number,
+                subject: row.subject,
+                services: row.services,
+                cause: row.cause,
+                actions_taken: row.actions_taken,
+                started_at: row.started_at,
+                ended_at: row.ended_at,
+                intervention_started_at: told.intervention_started_at,
+                agency_notified_at: told.agency_notified_at,
+                users_notified_at: told.users_notified_at,
+            }
+        })
+        .collect();
+    let agency = agency.map(|a| ReportAgency {
+        id: a.id,
+        code: a.code.clone(),
+        name: a.name.clone(),
+    });
+    Ok(MalfunctionReport::build(agency, from, to, now, facts))
+}
