@@ -64,7 +64,8 @@ pub struct Settings {
     pub report_send_delay_minutes: u64,
     /// The time zone whose local midnights bound report periods.
     pub report_time_zone: String,
-    /// How often the report scheduler checks for a closed period, in seconds.
+    /// How often the report scheduler checks for a closed period, in seconds; `0` turns the
+    /// scheduler off (reports are then sent on request only).
     pub report_check_interval_seconds: u64,
     /// SLA.11 in the contract: a report every this many months (the compliance table's
     /// expected cadence).
@@ -207,10 +208,6 @@ impl Settings {
         anyhow::ensure!(
             self.report_contract_months >= 1,
             "report_contract_months must be at least 1"
-        );
-        anyhow::ensure!(
-            self.report_check_interval_seconds >= 1,
-            "report_check_interval_seconds must be at least 1"
         );
         anyhow::ensure!(
             (0.0..=1.0).contains(&self.sla_expected_share),

@@ -246,11 +246,13 @@ pub fn start_server(
     ));
     let schedule = crate::jobs::report_scheduler::Schedule::from_settings(&state.settings)
         .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e.to_string()))?;
-    actix_web::rt::spawn(crate::jobs::report_scheduler::run(
-        state.clone(),
-        schedule,
-        std::time::Duration::from_secs(state.settings.report_check_interval_seconds),
-    ));
+    if state.settings.report_check_interval_seconds > 0 {
+        actix_web::rt::spawn(crate::jobs::report_scheduler::run(
+            state.clone(),
+            schedule,
+            std::time::Duration::from_secs(state.settings.report_check_interval_seconds),
+        ));
+    }
     spawn_closure_reload(state.clone());
     let mut server = HttpServer::new(move || {
         App::new()

@@ -263,6 +263,13 @@ impl SlaComplianceReport {
                 let mut value = serde_json::to_value(row).expect("rows serialize");
                 value["median"] = words(row.median_elapsed_seconds).into();
                 value["p90"] = words(row.p90_elapsed_seconds).into();
+                let deviation = row.deviation_points.or(row.deviation_percent);
+                value["tone"] = match deviation {
+                    Some(d) if d < 0.0 => "ko",
+                    Some(_) => "ok",
+                    None => "",
+                }
+                .into();
                 value
             })
             .collect();
@@ -351,5 +358,44 @@ mod tests {
             ),
             ("100 %", "97,5 %", "-2,5 punti")
         );
+    }
+}
+
+#[cfg(test)]
+mod render_tests {
+    use super::*;
+
+    #[test]
+    fn every_format_renders() {
+        let sla = TicketSla {
+            code: "SLA.6".into(),
+            commitment: "Presa in carico".into(),
+            target_seconds: 3600,
+            calendar: "default".into(),
+        };
+        let tally = ClockTally {
+            met: 1,
+            breached: 0,
+            running: 0,
+            elapsed_seconds: vec![60],
+        };
+        let report = SlaComplianceReport {
+            from: "2016-01-01T00:00:00Z".parse().unwrap(),
+            to: "2017-01-01T00:00:00Z".parse().unwrap(),
+            agency_id: None,
+            generated_at: "2017-01-01T00:00:00Z".parse().unwrap(),
+            rows: vec![
+                ticket_row(&sla, &tally, 1.0),
+                report_row(&ReportCadence {
+                    expected_months: 6,
+                    window_months: 12.0,
+                    periods_delivered: 0,
+                }),
+            ],
+        };
+        let html = report.to_html("CST", Some("Comune di Firenze")).unwrap();
+        assert!(html.contains("Comune di Firenze"), "{html}");
+        assert!(report.to_text().contains("SLA.11"));
+        assert!(report.to_csv().starts_with("code,"));
     }
 }

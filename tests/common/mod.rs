@@ -80,6 +80,9 @@ pub fn test_settings() -> Settings {
         workers: 2,
         db_pool_size: 8,
         outbox_poll_interval_ms: 50,
+        // The report scheduler would mail reports in tests that set the clock; its own tests
+        // turn it on.
+        report_check_interval_seconds: 0,
         outbox_dir: std::env::temp_dir()
             .join("helpdesk-test-outbox")
             .display()
@@ -126,22 +129,38 @@ pub fn spawn_app() -> TestApp {
 
 pub fn spawn_app_with(settings: Settings) -> TestApp {
     let (database, url) = fresh_database();
-    spawn_on(url, settings, Some(database))
+    spawn_on(url, settings, Some(database), i64::MIN)
 }
 
 impl TestApp {
     /// Another instance of the service on this app's database, with its own clock (following
     /// the system clock until set). Its `admin` token is this app's.
     pub fn another_instance(&self, settings: Settings) -> TestApp {
-        let mut other = spawn_on(self.database_url.clone(), settings, None);
+        let mut other = spawn_on(self.database_url.clone(), settings, None, i64::MIN);
+        other.admin = self.admin.clone();
+        other
+    }
+
+    /// Another instance whose clock reads `now` (RFC 3339) from its start, so that its
+    /// background jobs never see the system clock.
+    pub fn another_instance_at(&self, settings: Settings, now: &str) -> TestApp {
+        let micros = chrono::DateTime::parse_from_rfc3339(now)
+            .expect("an RFC 3339 instant")
+            .timestamp_micros();
+        let mut other = spawn_on(self.database_url.clone(), settings, None, micros);
         other.admin = self.admin.clone();
         other
     }
 }
 
-fn spawn_on(url: String, mut settings: Settings, database: Option<TestDatabase>) -> TestApp {
+fn spawn_on(
+    url: String,
+    mut settings: Settings,
+    database: Option<TestDatabase>,
+    now_micros: i64,
+) -> TestApp {
     settings.database_url = url.clone();
-    let now = Arc::new(AtomicI64::new(i64::MIN));
+    let now = Arc::new(AtomicI64::new(now_micros));
     let clock_now = now.clone();
     let clock: helpdesk::http::Clock = Arc::new(move || match clock_now.load(Ordering::SeqCst) {
         i64::MIN => chrono::Utc::now(),
