@@ -3,8 +3,10 @@
 //! `jobs/` below; `domain/` and `sla/` at the bottom, free of I/O.
 
 pub mod app;
+pub mod commands;
 pub mod config;
 pub mod db;
+pub mod demo;
 pub mod domain;
 pub mod http;
 pub mod jobs;

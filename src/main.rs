@@ -2,10 +2,10 @@
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
-use helpdesk::app;
 use helpdesk::config::Settings;
 use helpdesk::domain::Role;
 use helpdesk::http::users::check_new_user;
+use helpdesk::{app, commands};
 use std::path::PathBuf;
 use tracing_subscriber::EnvFilter;
 
@@ -33,6 +33,73 @@ enum Command {
     },
     /// Print the OpenAPI document.
     Openapi,
+    /// Print a report, or send a period's malfunction reports.
+    Report {
+        #[command(subcommand)]
+        command: ReportCommand,
+    },
+    /// Demo data.
+    Demo {
+        #[command(subcommand)]
+        command: DemoCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum ReportCommand {
+    /// The SLA compliance table (SLA.6–SLA.11).
+    Sla(ReportArgs),
+    /// The malfunction report (interruptions, SLA.9/SLA.10).
+    Malfunctions(ReportArgs),
+    /// Tickets by state at level 1 and level 2.
+    StatusByLevel(ReportArgs),
+    /// Send a period's malfunction reports by e-mail (through the outbox), once per agency.
+    Send {
+        /// 2016-Q4, 2016-H2, 2016-11 or 2016.
+        #[arg(long)]
+        period: String,
+        /// Only these agencies (id or code); repeatable. Default: every agency.
+        #[arg(long)]
+        agency: Vec<String>,
+        /// Send again to agencies that already had this period's report.
+        #[arg(long)]
+        resend: bool,
+    },
+}
+
+#[derive(clap::Args)]
+struct ReportArgs {
+    /// Start (inclusive): an RFC 3339 instant or a date (local midnight in Rome).
+    #[arg(long, value_parser = parse_instant)]
+    from: Option<chrono::DateTime<chrono::Utc>>,
+    /// End (exclusive), same forms.
+    #[arg(long, value_parser = parse_instant)]
+    to: Option<chrono::DateTime<chrono::Utc>>,
+    /// One agency (id or code).
+    #[arg(long)]
+    agency: Option<String>,
+    #[arg(long, value_enum, default_value = "text")]
+    format: commands::Format,
+}
+
+#[derive(Subcommand)]
+enum DemoCommand {
+    /// Create agencies and a year of tickets shaped like the centre's 2016 report.
+    Seed {
+        /// A past year.
+        #[arg(long, default_value_t = 2016)]
+        year: i32,
+        /// How many tickets.
+        #[arg(long, default_value_t = 4788)]
+        tickets: usize,
+        /// Seed of the random choices (the same seed gives the same data).
+        #[arg(long, default_value_t = 2016)]
+        seed: u64,
+    },
+}
+
+fn parse_instant(text: &str) -> Result<chrono::DateTime<chrono::Utc>, String> {
+    commands::parse_instant_or_date(text)
 }
 
 #[derive(Subcommand)]
@@ -80,7 +147,68 @@ fn main() -> anyhow::Result<()> {
             print_ignoring_closed_pipe(&format!("{token}\n"))
         }
         Command::Openapi => print_ignoring_closed_pipe(helpdesk::http::openapi::openapi_json()),
+        Command::Report { command } => report(&settings, command),
+        Command::Demo {
+            command:
+                DemoCommand::Seed {
+                    year,
+                    tickets,
+                    seed,
+                },
+        } => {
+            let seeded = helpdesk::demo::seed(&settings, year, tickets, seed)?;
+            eprintln!(
+                "seeded {} agencies, {} tickets ({} outside office hours, {} malfunctions), {} events in all",
+                seeded.agencies,
+                seeded.tickets,
+                seeded.outside_office_hours,
+                seeded.malfunctions,
+                seeded.events
+            );
+            Ok(())
+        }
     }
+}
+
+fn report(settings: &Settings, command: ReportCommand) -> anyhow::Result<()> {
+    let pool = app::open_database(settings)?;
+    let now = chrono::Utc::now();
+    let (kind, args) = match command {
+        ReportCommand::Send {
+            period,
+            agency,
+            resend,
+        } => {
+            let agencies = agency
+                .iter()
+                .map(|key| commands::find_agency(&pool, key))
+                .collect::<anyhow::Result<Vec<_>>>()?;
+            let lines = commands::send(settings, &pool, &period, &agencies, resend, now)?;
+            return print_ignoring_closed_pipe(&lines);
+        }
+        ReportCommand::Sla(args) => (commands::ReportKind::Sla, args),
+        ReportCommand::Malfunctions(args) => (commands::ReportKind::Malfunctions, args),
+        ReportCommand::StatusByLevel(args) => (commands::ReportKind::StatusByLevel, args),
+    };
+    let agency = args
+        .agency
+        .as_deref()
+        .map(|key| commands::find_agency(&pool, key))
+        .transpose()?;
+    let request = commands::ReportRequest {
+        kind,
+        from: args.from.unwrap_or(
+            chrono::DateTime::<chrono::Utc>::from_timestamp(-62_135_596_800, 0)
+                .expect("0001-01-01"),
+        ),
+        to: args.to.unwrap_or(
+            chrono::DateTime::<chrono::Utc>::from_timestamp(253_402_300_799, 0)
+                .expect("9999-12-31"),
+        ),
+        agency: agency.as_ref(),
+        format: args.format,
+    };
+    print_ignoring_closed_pipe(&commands::report(settings, &pool, request, now)?)
 }
 
 #[actix_web::main]

@@ -86,3 +86,8 @@ pub fn list_events(
         .map(TicketEvent::try_from)
         .collect()
 }
+
+/// How many events the history holds, over all tickets.
+pub fn count_events(conn: &mut DbConnection) -> Result<i64, StoreError> {
+    Ok(ticket_events::table.count().get_result(conn)?)
+}

@@ -110,22 +110,8 @@ pub fn parse_instant_or_date(
     field: &str,
     text: &str,
 ) -> Result<chrono::DateTime<chrono::Utc>, ApiError> {
-    use chrono::{NaiveDate, TimeZone};
-    if let Ok(instant) = chrono::DateTime::parse_from_rfc3339(text) {
-        return Ok(instant.with_timezone(&chrono::Utc));
-    }
-    let date = NaiveDate::parse_from_str(text, "%Y-%m-%d").map_err(|_| {
-        ApiError::malformed(
-            field,
-            "must be an RFC 3339 instant (2016-01-01T00:00:00Z) or a date (2016-01-01)",
-        )
-    })?;
-    // Midnight exists in Rome on every date (the clocks change at 02:00/03:00).
-    chrono_tz::Europe::Rome
-        .from_local_datetime(&date.and_hms_opt(0, 0, 0).expect("midnight is valid"))
-        .earliest()
-        .map(|local| local.with_timezone(&chrono::Utc))
-        .ok_or_else(|| ApiError::malformed(field, "has no local midnight"))
+    crate::reports::period::parse_instant_or_date(text)
+        .map_err(|message| ApiError::malformed(field, message))
 }
 
 #[cfg(test)]

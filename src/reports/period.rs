@@ -22,6 +22,17 @@ pub fn local_midnight(zone: Tz, date: NaiveDate) -> Option<DateTime<Utc>> {
         .map(|local| local.with_timezone(&Utc))
 }
 
+/// An RFC 3339 instant, or a date meaning local midnight in Europe/Rome.
+pub fn parse_instant_or_date(text: &str) -> Result<DateTime<Utc>, String> {
+    if let Ok(instant) = DateTime::parse_from_rfc3339(text) {
+        return Ok(instant.with_timezone(&Utc));
+    }
+    let date = NaiveDate::parse_from_str(text, "%Y-%m-%d").map_err(|_| {
+        "must be an RFC 3339 instant (2016-01-01T00:00:00Z) or a date (2016-01-01)".to_owned()
+    })?;
+    local_midnight(chrono_tz::Europe::Rome, date).ok_or_else(|| "has no local midnight".to_owned())
+}
+
 /// The cadences a period can have, in months: they divide the year.
 pub const CADENCES: [u32; 4] = [1, 3, 6, 12];
 
