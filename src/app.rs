@@ -94,6 +94,15 @@ pub fn start(
         Err(_) => Default::default(),
     };
     let engine = build_engine(&settings, &closures)?;
+    if let Ok(mut conn) = pool.get() {
+        let filled = db::clocks::backfill_outcomes(&mut conn, &engine)?;
+        if filled > 0 {
+            tracing::info!(
+                filled,
+                "report columns filled on clocks stopped before they existed"
+            );
+        }
+    }
     let mail = crate::mail::MailSettings::from_settings(&settings)?;
     let mailer = crate::mail::Mailer::from_settings(&settings)?;
     tracing::info!(transport = %mailer.describe(), "outbox delivers through");

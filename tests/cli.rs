@@ -48,33 +48,103 @@ fn reports_print_in_every_format_and_send_goes_out_once() {
     let url = &app.database_url;
     let period = ["--from", "2016-10-01", "--to", "2017-01-01"];
 
-    let csv = helpdesk(url, &[&["report", "status-by-level"][..], &period, &["--format", "csv"]].concat());
-    assert_eq!(csv, "status,level_1,level_2,total\nopen,1,0,1\ntotal,1,0,1\n");
-    let sla: serde_json::Value = serde_json::from_str(&helpdesk(url, &[&["report", "sla"][..], &period, &["--format", "json"]].concat())).unwrap();
+    let csv = helpdesk(
+        url,
+        &[
+            &["report", "status-by-level"][..],
+            &period,
+            &["--format", "csv"],
+        ]
+        .concat(),
+    );
+    assert_eq!(
+        csv,
+        "status,level_1,level_2,total\nopen,1,0,1\ntotal,1,0,1\n"
+    );
+    let sla: serde_json::Value = serde_json::from_str(&helpdesk(
+        url,
+        &[&["report", "sla"][..], &period, &["--format", "json"]].concat(),
+    ))
+    .unwrap();
     assert_eq!(sla["rows"][0]["code"], "SLA.6");
     assert_eq!(sla["rows"][0]["met"], 1);
-    let text = helpdesk(url, &[&["report", "malfunctions"][..], &period, &["--agency", "FI"]].concat());
-    assert!(text.contains("Comune FI") && text.contains("Durata:        40 min"), "{text}");
-    let html = helpdesk(url, &[&["report", "malfunctions"][..], &period, &["--agency", "fi", "--format", "html"]].concat());
+    let text = helpdesk(
+        url,
+        &[
+            &["report", "malfunctions"][..],
+            &period,
+            &["--agency", "FI"],
+        ]
+        .concat(),
+    );
+    assert!(
+        text.contains("Comune FI") && text.contains("Durata:        40 min"),
+        "{text}"
+    );
+    let html = helpdesk(
+        url,
+        &[
+            &["report", "malfunctions"][..],
+            &period,
+            &["--agency", "fi", "--format", "html"],
+        ]
+        .concat(),
+    );
     assert!(html.starts_with("<!DOCTYPE html>"), "{html}");
 
     let sent = helpdesk(url, &["report", "send", "--period", "2016-Q4"]);
-    assert!(sent.starts_with("FI\tdelivered\tedition 1, 1 interruption(s)"), "{sent}");
+    assert!(
+        sent.starts_with("FI\tdelivered\tedition 1, 1 interruption(s)"),
+        "{sent}"
+    );
     let again = helpdesk(url, &["report", "send", "--period", "2016-Q4"]);
-    assert!(again.starts_with("FI\talready delivered\tedition 1"), "{again}");
+    assert!(
+        again.starts_with("FI\talready delivered\tedition 1"),
+        "{again}"
+    );
     let rows = app.get("/outbox?limit=200", &app.admin).json();
-    let reports = rows["items"].as_array().unwrap().iter().filter(|r| r["kind"] == "malfunction_report").count();
+    let reports = rows["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["kind"] == "malfunction_report")
+        .count();
     assert_eq!(reports, 1);
 }
 
 #[test]
 fn the_demo_seed_follows_the_2016_mix() {
     let (_database, url) = common::fresh_database();
-    let out = helpdesk(&url, &["demo", "seed", "--year", "2016", "--tickets", "300"]);
+    let out = helpdesk(
+        &url,
+        &["demo", "seed", "--year", "2016", "--tickets", "300"],
+    );
     assert!(out.is_empty(), "the summary goes to stderr: {out}");
-    let csv = helpdesk(&url, &["report", "status-by-level", "--from", "2016-01-01", "--to", "2017-01-01", "--format", "csv"]);
+    let csv = helpdesk(
+        &url,
+        &[
+            "report",
+            "status-by-level",
+            "--from",
+            "2016-01-01",
+            "--to",
+            "2017-01-01",
+            "--format",
+            "csv",
+        ],
+    );
     let total = csv.lines().last().unwrap();
     assert_eq!(total, "total,170,130,300", "{csv}");
-    let sla = helpdesk(&url, &["report", "sla", "--from", "2016-01-01", "--to", "2017-01-01"]);
+    let sla = helpdesk(
+        &url,
+        &[
+            "report",
+            "sla",
+            "--from",
+            "2016-01-01",
+            "--to",
+            "2017-01-01",
+        ],
+    );
     assert!(sla.contains("SLA.6") && sla.contains("SLA.11"), "{sla}");
 }

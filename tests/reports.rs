@@ -346,3 +346,30 @@ fn the_malfunction_report_lists_an_agencys_interruptions_of_the_period_once() {
         .json();
     assert_eq!(theirs["totals"]["interruptions"], 1);
 }
+
+#[test]
+fn clocks_stopped_before_the_report_columns_existed_are_filled_in() {
+    use diesel::RunQueryDsl;
+    let app = spawn_app();
+    let (_, agent) = app.add_user(Role::Agent, Some(Level::First), None);
+    let firenze = app.add_agency("FI");
+    app.set_now("2016-01-25T16:00:00Z");
+    ticket(&app, &agent, &firenze, "2016-01-25T08:00:00Z", Some(10));
+    let mut conn = app.pool.get().unwrap();
+    // As a database migrated from before the report columns holds them.
+    diesel::sql_query("UPDATE ticket_clocks SET outcome = NULL, elapsed_seconds = NULL")
+        .execute(&mut *conn)
+        .unwrap();
+    let engine =
+        helpdesk::app::build_engine(&common::test_settings(), &Default::default()).unwrap();
+    assert_eq!(
+        helpdesk::db::clocks::backfill_outcomes(&mut conn, &engine).unwrap(),
+        1,
+        "SLA.6 stopped; SLA.7 runs"
+    );
+    let report = app
+        .get("/reports/sla?from=2016-01-01&to=2016-02-01", &app.admin)
+        .json();
+    assert_eq!(row(&report, "SLA.6")["met"], 1);
+    assert_eq!(row(&report, "SLA.6")["median_elapsed_seconds"], 600);
+}

@@ -317,3 +317,44 @@ pub fn deadline_column(next_deadline: Option<DateTime<Utc>>) -> NaiveDateTime {
 pub fn deadline_from_column(stored: NaiveDateTime) -> Option<DateTime<Utc>> {
     (stored != no_deadline()).then(|| from_db_time(stored))
 }
+
+/// Fills the report columns of stopped clocks stored before they existed (the outcome and
+/// the time counted need the calendars, so the migration could not). Returns how many.
+pub fn backfill_outcomes(conn: &mut DbConnection, engine: &SlaEngine) -> Result<usize, StoreError> {
+    let mut filled = 0;
+    loop {
+        let rows: Vec<ClockRow> = ticket_clocks::table
+            .filter(ticket_clocks::stopped_at.is_not_null())
+            .filter(ticket_clocks::outcome.is_null())
+            .select(ClockRow::as_select())
+            .limit(1000)
+            .load(conn)?;
+        let mut progressed = false;
+        for row in rows.iter().cloned() {
+            let stored = StoredClock::try_from(row)?;
+            let clock = &stored.clock;
+            let Some(calendar) = engine.calendar(&clock.calendar) else {
+                continue;
+            };
+            let Some((state, elapsed)) = clock
+                .outcome(calendar)
+                .map_err(|e| StoreError::Corrupt(format!("clock {}: {e}", clock.code)))?
+            else {
+                continue;
+            };
+            diesel::update(
+                ticket_clocks::table.find((stored.ticket_id.to_string(), clock.code.clone())),
+            )
+            .set((
+                ticket_clocks::outcome.eq(Some(state.as_str())),
+                ticket_clocks::elapsed_seconds.eq(Some(elapsed)),
+            ))
+            .execute(conn)?;
+            filled += 1;
+            progressed = true;
+        }
+        if rows.len() < 1000 || !progressed {
+            return Ok(filled);
+        }
+    }
+}

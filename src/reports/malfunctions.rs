@@ -246,6 +246,7 @@ impl MalfunctionReport {
             .collect();
         serde_json::json!({
             "title": "Report dei malfunzionamenti (SLA.11)",
+            "generated": local(Some(self.generated_at)),
             "agency": self.agency,
             "from": local_day(self.from),
             "to": last_local_day(self.to),

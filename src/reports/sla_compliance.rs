@@ -277,6 +277,11 @@ impl SlaComplianceReport {
             "sla_compliance.html",
             serde_json::json!({
                 "title": "Livelli di servizio",
+                "generated": self
+                    .generated_at
+                    .with_timezone(&chrono_tz::Europe::Rome)
+                    .format("%d/%m/%Y %H:%M")
+                    .to_string(),
                 "centre_name": centre_name,
                 "agency": agency,
                 "from": local_day(self.from),
