@@ -172,6 +172,17 @@ background_busy() {
         'BEGIN{ if (t1 > t0) printf "%.0f", (b1-b0)/(t1-t0)*100; else print 0 }'
 }
 
+# cpu_reference: milliseconds an awk loop of 10 million additions takes on one core now
+# (490-570 ms on the 2-vCPU VM of docs/performance.md at full speed, up to ~900 ms in its slow
+# spells: the VM's speed drifts over minutes, so timings are printed with it).
+cpu_reference() {
+    local a b
+    a=$(date +%s%N)
+    awk 'BEGIN { for (i = 0; i < 10000000; i++) s += i }'
+    b=$(date +%s%N)
+    echo $(((b - a) / 1000000))
+}
+
 # wait_for_quiet: the machine is shared (builds, tests): wait until at most QUIET_BUSY
 # percent (default 15) of the CPU is busy with other work, for up to QUIET_WAIT seconds
 # (default 300; 0 = don't wait), and say how busy it was when we started.

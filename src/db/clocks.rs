@@ -231,7 +231,12 @@ pub fn unrecorded_crossings(
     limit: i64,
 ) -> Result<Vec<(StoredClock, Crossing)>, StoreError> {
     let now = to_db_time(now);
+    // The literal conditions match the partial indexes' (a bound value would not, on SQLite):
+    // met clocks, most of history, never cross.
     let breached: Vec<ClockRow> = ticket_clocks::table
+        .filter(diesel::dsl::sql::<diesel::sql_types::Bool>(
+            "(outcome IS NULL OR outcome = 'breached')",
+        ))
         .filter(ticket_clocks::breach_recorded.eq(false))
         .filter(ticket_clocks::deadline.lt(now))
         .filter(ticket_clocks::applies_from.le(now))
@@ -246,6 +251,7 @@ pub fn unrecorded_crossings(
         .select(ClockRow::as_select())
         .load(conn)?;
     let at_risk: Vec<ClockRow> = ticket_clocks::table
+        .filter(ticket_clocks::outcome.is_null())
         .filter(ticket_clocks::risk_recorded.eq(false))
         .filter(ticket_clocks::breach_recorded.eq(false))
         .filter(ticket_clocks::at_risk_at.le(now))
