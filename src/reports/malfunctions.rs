@@ -2,7 +2,7 @@
 //! of its services, with its start, end and duration (whole, and within the period), cause
 //! and actions, and when the agency and the public were told against SLA.9 and SLA.10.
 
-use super::sla_compliance::{last_local_day, local_day};
+use super::words::{duration_words, last_local_day, local_day, local_minute};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -207,13 +207,7 @@ impl MalfunctionReport {
 
     /// What the templates show: local times, durations in words, Italian states.
     fn view(&self) -> serde_json::Value {
-        let local = |at: Option<DateTime<Utc>>| {
-            at.map(|at| {
-                at.with_timezone(&chrono_tz::Europe::Rome)
-                    .format("%d/%m/%Y %H:%M")
-                    .to_string()
-            })
-        };
+        let local = |at: Option<DateTime<Utc>>| at.map(local_minute);
         let state = |s: &Option<String>| match s.as_deref() {
             Some("met") => "rispettato",
             Some("breached") => "non rispettato",
@@ -268,22 +262,6 @@ impl MalfunctionReport {
         let mut view = self.view();
         view["centre_name"] = centre_name.into();
         crate::templates::render("malfunction_report.html", view)
-    }
-}
-
-/// `5400` → "1 h 30 min"; under a minute, seconds.
-pub fn duration_words(seconds: i64) -> String {
-    let (days, hours, minutes) = (
-        seconds / 86_400,
-        seconds % 86_400 / 3600,
-        seconds % 3600 / 60,
-    );
-    match (days, hours, minutes) {
-        (0, 0, 0) => format!("{seconds} s"),
-        (0, 0, m) => format!("{m} min"),
-        (0, h, 0) => format!("{h} h"),
-        (0, h, m) => format!("{h} h {m} min"),
-        (d, h, _) => format!("{d} g {h} h"),
     }
 }
 
@@ -349,13 +327,5 @@ mod tests {
         assert_eq!(report.totals.interruptions, 2);
         assert_eq!(report.totals.duration_in_period_seconds, 5400 + 3600);
         assert_eq!(report.totals.sla9_met, 2);
-    }
-
-    #[test]
-    fn durations_read_as_words() {
-        assert_eq!(duration_words(45), "45 s");
-        assert_eq!(duration_words(5400), "1 h 30 min");
-        assert_eq!(duration_words(7200), "2 h");
-        assert_eq!(duration_words(90_000), "1 g 1 h");
     }
 }

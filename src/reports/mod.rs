@@ -6,3 +6,4 @@ pub mod malfunctions;
 pub mod period;
 pub mod sla_compliance;
 pub mod status_by_level;
+pub mod words;

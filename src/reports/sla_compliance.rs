@@ -3,7 +3,8 @@
 //! is the share of decided clocks that were met, with the counts and the median and 90th
 //! percentile of the time counted; for SLA.11, the cadence of the delivered reports.
 
-use chrono::{DateTime, Datelike, Utc};
+use super::words::{duration_words, last_local_day, local_day, local_minute};
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -255,7 +256,7 @@ impl SlaComplianceReport {
 
     /// The table an agency can read; `agency` names it when the report is for one.
     pub fn to_html(&self, centre_name: &str, agency: Option<&str>) -> Result<String, String> {
-        let words = |s: Option<i64>| s.map(super::malfunctions::duration_words);
+        let words = |s: Option<i64>| s.map(duration_words);
         let rows: Vec<serde_json::Value> = self
             .rows
             .iter()
@@ -277,11 +278,7 @@ impl SlaComplianceReport {
             "sla_compliance.html",
             serde_json::json!({
                 "title": "Livelli di servizio",
-                "generated": self
-                    .generated_at
-                    .with_timezone(&chrono_tz::Europe::Rome)
-                    .format("%d/%m/%Y %H:%M")
-                    .to_string(),
+                "generated": local_minute(self.generated_at),
                 "centre_name": centre_name,
                 "agency": agency,
                 "from": local_day(self.from),
@@ -290,21 +287,6 @@ impl SlaComplianceReport {
             }),
         )
     }
-}
-
-/// A report bound as a local date (Europe/Rome); open ends read as such.
-pub fn local_day(at: DateTime<Utc>) -> String {
-    if at.year() <= 1 || at.year() >= 9999 {
-        return "—".into();
-    }
-    at.with_timezone(&chrono_tz::Europe::Rome)
-        .format("%d/%m/%Y")
-        .to_string()
-}
-
-/// The last day of a period that ends (exclusive) at `to`.
-pub fn last_local_day(to: DateTime<Utc>) -> String {
-    local_day(to - chrono::Duration::microseconds(1))
 }
 
 #[cfg(test)]

@@ -1,7 +1,8 @@
 //! `GET /reports/malfunctions`: the malfunction report (SPEC §4, SLA.11).
 
 use super::{
-    Format, ReportQuery, csv_response, html_response, negotiate, report_period, text_response,
+    Format, ReportQuery, csv_response, html_response, load_agency, negotiate, report_period,
+    text_response,
 };
 use crate::http::AppState;
 use crate::http::auth::Caller;
@@ -37,13 +38,7 @@ pub async fn get_malfunction_report(
     let (engine, now) = (state.engine(), state.now());
     let report = state
         .run(move |conn| {
-            let agency = match period.agency_id {
-                Some(id) => Some(
-                    crate::db::agencies::find_agency(conn, id)?
-                        .ok_or(crate::db::StoreError::NotFound("agency"))?,
-                ),
-                None => None,
-            };
+            let agency = load_agency(conn, period.agency_id)?;
             crate::reports::load::malfunctions(
                 conn,
                 &engine,

@@ -147,6 +147,17 @@ pub async fn get_status_by_level(
     })
 }
 
+/// The agency a report is for, if one was named (404 when it does not exist).
+pub(crate) fn load_agency(
+    conn: &mut crate::db::DbConnection,
+    id: Option<Uuid>,
+) -> Result<Option<crate::domain::ticket::Agency>, crate::db::StoreError> {
+    id.map(|id| {
+        db::agencies::find_agency(conn, id)?.ok_or(crate::db::StoreError::NotFound("agency"))
+    })
+    .transpose()
+}
+
 /// A CSV download.
 pub(crate) fn csv_response(body: String, filename: &str) -> HttpResponse {
     HttpResponse::Ok()

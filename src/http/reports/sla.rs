@@ -1,7 +1,8 @@
 //! `GET /reports/sla`: the SLA compliance table (SPEC §5).
 
 use super::{
-    Format, ReportQuery, csv_response, html_response, negotiate, report_period, text_response,
+    Format, ReportQuery, csv_response, html_response, load_agency, negotiate, report_period,
+    text_response,
 };
 use crate::http::AppState;
 use crate::http::auth::Caller;
@@ -40,13 +41,7 @@ pub async fn get_sla_report(
     let agency_id = period.agency_id;
     let (report, agency) = state
         .run(move |conn| {
-            let agency = match agency_id {
-                Some(id) => Some(
-                    crate::db::agencies::find_agency(conn, id)?
-                        .ok_or(crate::db::StoreError::NotFound("agency"))?,
-                ),
-                None => None,
-            };
+            let agency = load_agency(conn, agency_id)?;
             let report = crate::reports::load::sla_compliance(
                 conn,
                 &engine,

@@ -1,11 +1,13 @@
 //! `/tickets`: open, list, read, and record events on tickets, with `ETag`/`If-Match`
 //! and `Idempotency-Key`.
 
+mod event_types;
 pub mod list;
 pub mod malfunction;
 pub mod sla;
 mod types;
 
+pub use event_types::*;
 pub use list::list_tickets;
 pub use malfunction::update_ticket;
 pub use types::*;

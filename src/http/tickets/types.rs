@@ -3,9 +3,9 @@
 use crate::db::clocks::StoredClock;
 use crate::domain::lifecycle::{MAX_CLOCK_SKEW, allowed_actions};
 use crate::domain::malfunction::{MalfunctionDetails, MalfunctionPatch};
-use crate::domain::ticket::{NewTicket, Requester, Ticket, TicketEvent};
+use crate::domain::ticket::{NewTicket, Requester, Ticket};
 use crate::domain::validation::Checker;
-use crate::domain::{Action, Channel, EventCommand, Invalid, ReplyChannel, Status};
+use crate::domain::{Action, Channel, Invalid, Status};
 use crate::sla::{ClockState, SlaEngine};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -255,147 +255,6 @@ impl TicketResponse {
             sla,
         }
     }
-}
-
-/// An event to record on a ticket. Which fields are required depends on `type`.
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct CreateEventRequest {
-    #[serde(rename = "type")]
-    #[schema(required = true)]
-    pub event_type: Option<Action>,
-    /// When it really happened (default now).
-    pub at: Option<DateTime<Utc>>,
-    /// For `reply`: `email` or `phone`.
-    pub channel: Option<ReplyChannel>,
-    /// For `reply`, `comment`, `notify_agency`, `notify_users`.
-    #[schema(max_length = 10000)]
-    pub message: Option<String>,
-    /// For `resolve`.
-    #[schema(max_length = 10000)]
-    pub resolution: Option<String>,
-    /// For `close_not_in_scope` (required), `escalate`, `hold`, `reopen` (optional).
-    #[schema(max_length = 10000)]
-    pub reason: Option<String>,
-    /// For `assign` (required) and `take_charge` (default: the caller).
-    pub assignee_id: Option<Uuid>,
-    /// For malfunction events: the affected service.
-    #[schema(max_length = 200)]
-    pub service: Option<String>,
-}
-
-impl CreateEventRequest {
-    pub fn into_command(self) -> EventCommand {
-        EventCommand {
-            action: self.event_type,
-            at: self.at,
-            channel: self.channel,
-            message: self.message,
-            resolution: self.resolution,
-            reason: self.reason,
-            assignee_id: self.assignee_id,
-            service: self.service,
-        }
-    }
-}
-
-/// One entry of a ticket's history.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-pub struct EventResponse {
-    pub id: Uuid,
-    pub ticket_id: Uuid,
-    /// 1 for `created`, then one more per event.
-    #[schema(minimum = 1)]
-    pub sequence: i64,
-    #[serde(rename = "type")]
-    pub event_type: Action,
-    /// When it really happened.
-    pub at: DateTime<Utc>,
-    /// When the server received it.
-    pub recorded_at: DateTime<Utc>,
-    /// `null` for what the service records itself (`sla_at_risk`, `sla_breached`).
-    pub actor_id: Option<Uuid>,
-    /// The ticket's state, level and assignee after the event.
-    pub status: Status,
-    #[schema(minimum = 1, maximum = 2)]
-    pub level: i32,
-    pub assignee_id: Option<Uuid>,
-    pub channel: Option<ReplyChannel>,
-    #[schema(max_length = 10000)]
-    pub message: Option<String>,
-    #[schema(max_length = 10000)]
-    pub resolution: Option<String>,
-    #[schema(max_length = 10000)]
-    pub reason: Option<String>,
-    #[schema(max_length = 200)]
-    pub service: Option<String>,
-    /// For `sla_at_risk` and `sla_breached`: the SLA.
-    #[schema(max_length = 10)]
-    pub code: Option<String>,
-    /// For `notify_agency` and `notify_users`: the addresses the message went to.
-    #[schema(max_items = 1000)]
-    pub recipients: Option<Vec<String>>,
-    /// For `malfunction_updated`: the fields that changed.
-    #[schema(max_items = 10)]
-    pub changed: Option<Vec<String>>,
-}
-
-impl From<&TicketEvent> for EventResponse {
-    fn from(event: &TicketEvent) -> EventResponse {
-        let text = |key: &str| {
-            event
-                .details
-                .get(key)
-                .and_then(|v| v.as_str())
-                .map(str::to_owned)
-        };
-        let list = |key: &str| {
-            event
-                .details
-                .get(key)
-                .and_then(|v| v.as_array())
-                .map(|items| {
-                    items
-                        .iter()
-                        .filter_map(|item| item.as_str().map(str::to_owned))
-                        .collect()
-                })
-        };
-        EventResponse {
-            id: event.id,
-            ticket_id: event.ticket_id,
-            sequence: event.sequence,
-            event_type: event.action,
-            at: event.at,
-            recorded_at: event.recorded_at,
-            actor_id: event.actor_id,
-            status: event.status,
-            level: event.level.number(),
-            assignee_id: event.assignee_id,
-            channel: text("channel").and_then(|c| c.parse().ok()),
-            message: text("message"),
-            resolution: text("resolution"),
-            reason: text("reason"),
-            service: text("service"),
-            code: text("code"),
-            recipients: list("recipients"),
-            changed: list("changed"),
-        }
-    }
-}
-
-/// The recorded event and the ticket after it.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-pub struct EventCreatedResponse {
-    pub event: EventResponse,
-    pub ticket: TicketResponse,
-}
-
-/// A ticket's history.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-pub struct EventList {
-    #[schema(max_items = 100000)]
-    pub items: Vec<EventResponse>,
 }
 
 /// A page of tickets; pass `next_cursor` as `cursor` for the next one.

@@ -2,29 +2,17 @@
 //! recorded through the same domain code as the API (lifecycle rules, clocks, history,
 //! malfunction e-mails), so that a newcomer sees meaningful reports at once.
 
+mod cast;
+
 use crate::config::Settings;
+use crate::db;
 use crate::db::tickets::{EventContext, create_ticket, record_event};
-use crate::db::{self, Pool};
 use crate::domain::malfunction::{MalfunctionDetails, MalfunctionPatch};
-use crate::domain::ticket::{Agency, NewTicket, Requester};
-use crate::domain::{Action, Channel, EventCommand, Level, Principal, ReplyChannel, Role};
+use crate::domain::ticket::{NewTicket, Requester};
+use crate::domain::{Action, Channel, EventCommand, Level, Principal, ReplyChannel};
 use chrono::{DateTime, Datelike, Duration, NaiveDate, TimeZone, Timelike, Utc, Weekday};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
-
-/// The agencies of the demo (the municipalities around Florence the spec names, and more).
-const AGENCIES: &[(&str, &str)] = &[
-    ("FI", "Comune di Firenze"),
-    ("FS", "Comune di Fiesole"),
-    ("SC", "Comune di Scandicci"),
-    ("CM", "Città Metropolitana di Firenze"),
-    ("SF", "Comune di Sesto Fiorentino"),
-    ("BR", "Comune di Bagno a Ripoli"),
-    ("CB", "Comune di Campi Bisenzio"),
-    ("IM", "Comune di Impruneta"),
-    ("LS", "Comune di Lastra a Signa"),
-    ("SG", "Comune di Signa"),
-];
 
 const SERVICES: &[&str] = &[
     "Portale dei servizi online",
@@ -83,8 +71,8 @@ pub fn seed(settings: &Settings, year: i32, tickets: usize, seed: u64) -> anyhow
     }
     let mut rng = StdRng::seed_from_u64(seed);
     let mut seeded = Seeded::default();
-    let agencies = agencies(&pool, &mut seeded)?;
-    let staff = staff(&pool)?;
+    let agencies = cast::agencies(&pool, &mut seeded)?;
+    let staff = cast::staff(&pool)?;
     let mut plan: Vec<(Level, Final)> = Vec::with_capacity(tickets);
     for &(level, outcome, count) in MIX {
         let share = (count as usize * tickets).div_ceil(4788);
@@ -352,53 +340,4 @@ fn report_instant(rng: &mut StdRng, year: i32) -> DateTime<Utc> {
 fn is_office_hours(at: DateTime<Utc>) -> bool {
     let local = at.with_timezone(&chrono_tz::Europe::Rome);
     !matches!(local.weekday(), Weekday::Sat | Weekday::Sun) && (8..18).contains(&local.hour())
-}
-
-fn agencies(pool: &Pool, seeded: &mut Seeded) -> anyhow::Result<Vec<Agency>> {
-    let mut conn = pool.get()?;
-    let existing = db::agencies::list_agencies(&mut conn)?;
-    let mut agencies = Vec::new();
-    for (code, name) in AGENCIES {
-        if let Some(agency) = existing.iter().find(|a| a.code == *code) {
-            agencies.push(agency.clone());
-            continue;
-        }
-        let contacts = vec![format!("urp@{}.comune.example", code.to_lowercase())];
-        agencies.push(db::agencies::insert_agency(
-            &mut conn,
-            (*code).into(),
-            (*name).into(),
-            contacts,
-            Utc::now(),
-        )?);
-        seeded.agencies += 1;
-    }
-    Ok(agencies)
-}
-
-/// Two first-level and two second-level agents (their tokens are not kept: these users exist
-/// so that the history names real actors).
-fn staff(pool: &Pool) -> anyhow::Result<Vec<Principal>> {
-    let mut conn = pool.get()?;
-    let mut staff = Vec::new();
-    for (name, level) in [
-        ("Giulia Rossi (demo)", Level::First),
-        ("Luca Bianchi (demo)", Level::First),
-        ("Marco Verdi (demo)", Level::Second),
-        ("Sara Neri (demo)", Level::Second),
-    ] {
-        let user = db::users::insert_user(
-            &mut conn,
-            db::users::NewUser {
-                name: name.into(),
-                role: Role::Agent,
-                level: Some(level),
-                agency_id: None,
-                token_hash: crate::http::auth::hash_token(&crate::http::auth::generate_token()),
-            },
-            Utc::now(),
-        )?;
-        staff.push(user.principal);
-    }
-    Ok(staff)
 }
