@@ -258,6 +258,19 @@ pub fn is_connection_lost(error: &StoreError) -> bool {
 }
 
 /// Makes the pool discard `conn` when it comes back, if `error` says it is dead.
+/// Runs `work` on a pooled connection; a connection the database dropped is not put back.
+pub fn with_connection<T>(
+    pool: &Pool,
+    work: impl FnOnce(&mut DbConnection) -> Result<T, StoreError>,
+) -> Result<T, StoreError> {
+    let mut conn = pool.get()?;
+    let result = work(&mut conn);
+    if let Err(error) = &result {
+        discard_if_lost(&mut conn, error);
+    }
+    result
+}
+
 pub fn discard_if_lost(conn: &mut DbConnection, error: &StoreError) {
     if is_connection_lost(error) {
         // An in-error transaction manager is what `has_broken` looks for.

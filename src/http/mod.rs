@@ -113,17 +113,10 @@ impl AppState {
         T: Send + 'static,
     {
         let pool = self.pool.clone();
-        web::block(move || {
-            let mut conn = pool.get()?;
-            let result = work(&mut conn);
-            if let Err(error) = &result {
-                crate::db::discard_if_lost(&mut conn, error);
-            }
-            result
-        })
-        .await
-        .map_err(|e| ApiError::Internal(format!("blocking task failed: {e}")))?
-        .map_err(ApiError::from)
+        web::block(move || crate::db::with_connection(&pool, work))
+            .await
+            .map_err(|e| ApiError::Internal(format!("blocking task failed: {e}")))?
+            .map_err(ApiError::from)
     }
 }
 

@@ -17,10 +17,16 @@ const ATTEMPTS: usize = 5;
 /// Records every crossing that happened by `now` and is not yet recorded; returns how many
 /// this call recorded.
 pub fn record_crossings(pool: &Pool, now: DateTime<Utc>) -> Result<usize, StoreError> {
-    let mut conn = pool.get()?;
+    crate::db::with_connection(pool, |conn| record_with(conn, now))
+}
+
+fn record_with(
+    conn: &mut crate::db::DbConnection,
+    now: DateTime<Utc>,
+) -> Result<usize, StoreError> {
     let mut recorded = 0;
     loop {
-        let due = unrecorded_crossings(&mut conn, now, BATCH)?;
+        let due = unrecorded_crossings(conn, now, BATCH)?;
         let found = due.len();
         for (stored, crossing) in due {
             let clock = &stored.clock;
@@ -33,7 +39,7 @@ pub fn record_crossings(pool: &Pool, now: DateTime<Utc>) -> Result<usize, StoreE
             details.insert("code".into(), Value::String(clock.code.clone()));
             details.insert("deadline".into(), json!(clock.deadline));
             for attempt in 1..=ATTEMPTS {
-                let result = write_transaction(&mut conn, |conn| {
+                let result = write_transaction(conn, |conn| {
                     // The ticket row first, as an agent's event does, so the two never wait
                     // on each other in opposite order.
                     lock_ticket(conn, stored.ticket_id)?;

@@ -47,13 +47,21 @@ pub fn deliver_due(
     delivery: Delivery,
     clock: &dyn Fn() -> DateTime<Utc>,
 ) -> Result<Pass, StoreError> {
-    let mut conn = pool.get()?;
+    crate::db::with_connection(pool, |conn| deliver_with(conn, mailer, delivery, clock))
+}
+
+fn deliver_with(
+    conn: &mut crate::db::DbConnection,
+    mailer: &Mailer,
+    delivery: Delivery,
+    clock: &dyn Fn() -> DateTime<Utc>,
+) -> Result<Pass, StoreError> {
     let claim = uuid::Uuid::now_v7().to_string();
     let mut pass = Pass::default();
-    while let Some(mail) = claim_next(&mut conn, &claim, clock(), delivery.lease)? {
+    while let Some(mail) = claim_next(conn, &claim, clock(), delivery.lease)? {
         match mailer.send(&mail.id, &mail.sender, &mail.recipients, &mail.message) {
             Ok(()) => {
-                if !mark_sent(&mut conn, &mail.id, &claim, clock())? {
+                if !mark_sent(conn, &mail.id, &claim, clock())? {
                     tracing::warn!(outbox_id = %mail.id, "message sent after its claim expired");
                 }
                 pass.sent += 1;
@@ -61,7 +69,7 @@ pub fn deliver_due(
             Err(error) => {
                 pass.failed_attempts += 1;
                 let status = mark_attempt_failed(
-                    &mut conn,
+                    conn,
                     &mail,
                     &claim,
                     clock(),

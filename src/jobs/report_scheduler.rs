@@ -60,19 +60,20 @@ pub fn deliver_due_reports(
     let Some(period) = schedule.due_period(now) else {
         return Ok(Pass::default());
     };
-    let mut conn = pool.get()?;
-    let mut pass = Pass {
-        period: period.label.clone(),
-        ..Pass::default()
-    };
-    for agency in list_agencies(&mut conn)? {
-        match deliverer.deliver(&mut conn, &agency, &period, SCHEDULED, now)? {
-            Outcome::Delivered(_) => pass.delivered += 1,
-            Outcome::AlreadyDelivered(_) => pass.already_delivered += 1,
-            Outcome::NoContacts => pass.without_contacts.push(agency.code),
+    crate::db::with_connection(pool, |conn| {
+        let mut pass = Pass {
+            period: period.label.clone(),
+            ..Pass::default()
+        };
+        for agency in list_agencies(conn)? {
+            match deliverer.deliver(conn, &agency, &period, SCHEDULED, now)? {
+                Outcome::Delivered(_) => pass.delivered += 1,
+                Outcome::AlreadyDelivered(_) => pass.already_delivered += 1,
+                Outcome::NoContacts => pass.without_contacts.push(agency.code),
+            }
         }
-    }
-    Ok(pass)
+        Ok(pass)
+    })
 }
 
 /// Runs `deliver_due_reports` every `interval` until the server stops.
