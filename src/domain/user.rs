@@ -49,6 +49,21 @@ impl Principal {
         self.role == Role::Admin
     }
 
+    /// Reading the outbox: the e-mails written, their recipients and delivery errors.
+    pub fn can_read_outbox(&self) -> bool {
+        matches!(self.role, Role::Admin | Role::Supervisor)
+    }
+
+    /// Retrying an undeliverable e-mail.
+    pub fn can_retry_mail(&self) -> bool {
+        self.role == Role::Admin
+    }
+
+    /// Sending a period's malfunction reports now.
+    pub fn can_send_reports(&self) -> bool {
+        matches!(self.role, Role::Admin | Role::Supervisor)
+    }
+
     /// Reading reports (an agency is limited to its own data by the caller).
     pub fn can_read_reports(&self) -> bool {
         matches!(self.role, Role::Admin | Role::Supervisor | Role::Agency)

@@ -7,7 +7,6 @@ use super::input::{parse_id, parse_query};
 use super::problem::{ApiError, Problem};
 use crate::db;
 use crate::db::outbox::{OutboxEntry, OutboxFilter};
-use crate::domain::Role;
 use crate::mail::OutboxStatus;
 use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::{DateTime, Utc};
@@ -99,13 +98,6 @@ pub struct ListOutboxQuery {
     pub cursor: Option<Uuid>,
 }
 
-fn require_reader(caller: &Caller) -> Result<(), ApiError> {
-    caller.require(
-        matches!(caller.0.role, Role::Admin | Role::Supervisor),
-        "read the outbox",
-    )
-}
-
 /// List the outbox
 ///
 /// The e-mails the helpdesk has written, newest first, with their status (`pending`, `sent`,
@@ -121,7 +113,7 @@ pub async fn list_outbox(
     caller: Caller,
     request: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
-    require_reader(&caller)?;
+    caller.require(caller.0.can_read_outbox(), "read the outbox")?;
     let query: ListOutboxQuery = parse_query(&request)?;
     let limit = query.limit.unwrap_or(DEFAULT_LIMIT);
     if !(1..=MAX_LIMIT).contains(&limit) {
@@ -161,7 +153,7 @@ pub async fn get_outbox_entry(
     caller: Caller,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    require_reader(&caller)?;
+    caller.require(caller.0.can_read_outbox(), "read the outbox")?;
     let id = parse_id("id", &id)?;
     let (entry, message) = state
         .run(move |conn| {
@@ -193,8 +185,7 @@ pub async fn retry_outbox_entry(
     caller: Caller,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    require_reader(&caller)?;
-    caller.require(caller.0.role == Role::Admin, "retry e-mails")?;
+    caller.require(caller.0.can_retry_mail(), "retry e-mails")?;
     let id = parse_id("id", &id)?;
     let now = state.now();
     let entry = state

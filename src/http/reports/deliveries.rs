@@ -3,7 +3,6 @@
 
 use crate::db::StoreError;
 use crate::db::deliveries::{Delivery, DeliveryFilter};
-use crate::domain::Role;
 use crate::domain::validation::Checker;
 use crate::http::AppState;
 use crate::http::auth::Caller;
@@ -167,10 +166,7 @@ pub async fn create_deliveries(
     caller: Caller,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
-    caller.require(
-        matches!(caller.0.role, Role::Admin | Role::Supervisor),
-        "send reports",
-    )?;
+    caller.require(caller.0.can_send_reports(), "send reports")?;
     let body = read_body(payload, state.settings.max_body_bytes).await?;
     let request = parse_json::<CreateDeliveriesRequest>(&body)?;
     let zone = state
@@ -295,17 +291,7 @@ pub async fn list_deliveries(
             .map(|t| parse_instant_or_date("to", t))
             .transpose()?,
     };
-    if caller.0.role == Role::Agency {
-        if filter
-            .agency_id
-            .is_some_and(|id| Some(id) != caller.0.agency_id)
-        {
-            return Err(ApiError::Forbidden(
-                "an agency may read only its own reports".into(),
-            ));
-        }
-        filter.agency_id = caller.0.agency_id;
-    }
+    filter.agency_id = super::readable_agency(&caller, filter.agency_id)?;
     let items = state
         .run(move |conn| crate::db::deliveries::list_deliveries(conn, &filter, i64::from(limit)))
         .await?;

@@ -53,20 +53,29 @@ pub(crate) fn report_period(caller: &Caller, query: ReportQuery) -> Result<Perio
     if to < from {
         return Err(ApiError::malformed("to", "must not be before `from`"));
     }
-    let mut agency_id = query.agency_id;
-    if caller.0.role == Role::Agency {
-        if agency_id.is_some_and(|id| Some(id) != caller.0.agency_id) {
-            return Err(ApiError::Forbidden(
-                "an agency may read only its own reports".into(),
-            ));
-        }
-        agency_id = caller.0.agency_id;
-    }
+    let agency_id = readable_agency(caller, query.agency_id)?;
     Ok(Period {
         from,
         to,
         agency_id,
     })
+}
+
+/// The agency whose reports the caller asked for, as it may read them: an agency user gets
+/// its own (403 for another's); staff get what they asked for.
+pub(crate) fn readable_agency(
+    caller: &Caller,
+    asked: Option<Uuid>,
+) -> Result<Option<Uuid>, ApiError> {
+    if caller.0.role != Role::Agency {
+        return Ok(asked);
+    }
+    if asked.is_some_and(|id| Some(id) != caller.0.agency_id) {
+        return Err(ApiError::Forbidden(
+            "an agency may read only its own reports".into(),
+        ));
+    }
+    Ok(caller.0.agency_id)
 }
 
 /// Open ends of a period: far enough for any ticket, and in a range whose text form sorts

@@ -1,8 +1,7 @@
 //! `PATCH /tickets/{id}`: the malfunction details agents fill in as they learn them.
 
-use super::{clocks_of, readable_ticket, ticket_response};
+use super::{clocks_of, require_ticket_writer, ticket_response};
 use crate::db;
-use crate::domain::Role;
 use crate::domain::malfunction::MalfunctionPatch;
 use crate::domain::validation::Checker;
 use crate::http::AppState;
@@ -89,10 +88,7 @@ pub async fn update_ticket(
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
     let id = parse_id("id", &id)?;
-    if caller.0.role == Role::Agency {
-        let _ = readable_ticket(&state, &caller, id).await?;
-    }
-    caller.require(caller.0.can_work_tickets(), "change tickets")?;
+    require_ticket_writer(&state, &caller, id, "change tickets").await?;
     let expected_version = if_match_version(&request)?;
     let body = read_body(payload, state.settings.max_body_bytes).await?;
     let patch = parse_json::<UpdateTicketRequest>(&body)?.into_patch()?;

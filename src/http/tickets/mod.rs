@@ -146,6 +146,20 @@ pub(super) async fn readable_ticket(
         .ok_or(ApiError::NotFound("ticket"))
 }
 
+/// Refuses callers that may not change tickets. An agency is read-only, and a ticket it may
+/// not read does not exist for it (404 before 403).
+pub(super) async fn require_ticket_writer(
+    state: &AppState,
+    caller: &Caller,
+    id: uuid::Uuid,
+    what: &str,
+) -> Result<(), ApiError> {
+    if caller.0.role == Role::Agency {
+        let _ = readable_ticket(state, caller, id).await?;
+    }
+    caller.require(caller.0.can_work_tickets(), what)
+}
+
 /// A ticket's stored clocks.
 pub(super) fn clocks_of(
     conn: &mut crate::db::DbConnection,
@@ -183,11 +197,7 @@ pub async fn create_ticket_event(
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
     let id = parse_id("id", &id)?;
-    if caller.0.role == Role::Agency {
-        // Read-only; a ticket it may not read does not exist for it.
-        let _ = readable_ticket(&state, &caller, id).await?;
-        caller.require(false, "record ticket events")?;
-    }
+    require_ticket_writer(&state, &caller, id, "record ticket events").await?;
     let expected_version = if_match_version(&request)?;
     let body = read_body(payload, state.settings.max_body_bytes).await?;
     let command = parse_json::<CreateEventRequest>(&body)?.into_command();
