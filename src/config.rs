@@ -24,6 +24,13 @@ pub struct Settings {
     pub db_pool_size: u32,
     /// Largest request body accepted, in bytes.
     pub max_body_bytes: usize,
+    /// Largest body of the batch endpoints (`/calendars/{name}/deadlines` and `/elapsed`,
+    /// up to 10,000 items), in bytes.
+    pub max_batch_body_bytes: usize,
+    /// Seconds a request body may take to arrive in full (a slow sender is answered 408).
+    pub request_body_timeout_seconds: u64,
+    /// How far before its ticket's `reported_at` an `interruption_start` may be placed, in days.
+    pub max_backdate_days: u32,
     /// SQLite `synchronous` pragma: `full` (a 2xx survives power loss) or `normal`
     /// (survives a process crash; faster).
     pub sqlite_synchronous: String,
@@ -110,6 +117,9 @@ impl Default for Settings {
             rate_limit_burst: 4000,
             db_pool_size: 8,
             max_body_bytes: 256 * 1024,
+            max_batch_body_bytes: 4 * 1024 * 1024,
+            request_body_timeout_seconds: 30,
+            max_backdate_days: 30,
             sqlite_synchronous: "full".into(),
             log_format: "text".into(),
             workers: 0,
@@ -190,6 +200,14 @@ impl Settings {
             "max_body_bytes must be at least 1024"
         );
         anyhow::ensure!(
+            self.max_batch_body_bytes >= self.max_body_bytes,
+            "max_batch_body_bytes must be at least max_body_bytes"
+        );
+        anyhow::ensure!(
+            self.request_body_timeout_seconds >= 1,
+            "request_body_timeout_seconds must be at least 1"
+        );
+        anyhow::ensure!(
             self.outbox_poll_interval_ms >= 10,
             "outbox_poll_interval_ms must be at least 10"
         );
@@ -229,6 +247,13 @@ impl Settings {
                 self.report_time_zone
             )
         })
+    }
+
+    /// What events may claim.
+    pub fn event_rules(&self) -> crate::domain::lifecycle::EventRules {
+        crate::domain::lifecycle::EventRules {
+            max_backdate: chrono::Duration::days(i64::from(self.max_backdate_days)),
+        }
     }
 
     /// What the SLA compliance table compares against.

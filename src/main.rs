@@ -99,7 +99,7 @@ enum DemoCommand {
 }
 
 fn parse_instant(text: &str) -> Result<chrono::DateTime<chrono::Utc>, String> {
-    commands::parse_instant_or_date(text)
+    commands::parse_instant_or_date(text).map_err(|e| format!("`{text}` {e}"))
 }
 
 #[derive(Subcommand)]

@@ -335,8 +335,9 @@ fn nul_characters_and_out_of_range_instants_are_refused_on_both_backends() {
             "reported_at",
         ),
         (
+            // RFC 3339 years have four digits; chrono's extended years are not instants here.
             json!({"subject": "x", "channel": "phone", "reported_at": "+10000-01-01T00:00:00Z"}),
-            422,
+            400,
             "reported_at",
         ),
     ];
@@ -376,7 +377,7 @@ fn instants_outside_the_stored_range_are_refused() {
         &id,
         json!({"type": "interruption_start", "at": "-5000-01-01T00:00:00Z"}),
     );
-    reply.problem(422);
+    reply.problem(400);
     assert_eq!(reply.problem_fields(), ["at"]);
     let cursor = base64::engine::general_purpose::URL_SAFE_NO_PAD
         .encode(format!("a|-8000000000000000000|{}", uuid::Uuid::new_v4()));

@@ -182,3 +182,80 @@ fn pages_stay_stable_while_tickets_are_created() {
     wrong_order.problem(400);
     assert_eq!(wrong_order.problem_fields(), ["cursor"]);
 }
+
+/// Runs `write(i)` from `n` threads released together; returns each status.
+fn all_at_once(n: usize, write: impl Fn(usize) -> u16 + Send + Sync + 'static) -> Vec<u16> {
+    let write = Arc::new(write);
+    let barrier = Arc::new(Barrier::new(n));
+    let writers: Vec<_> = (0..n)
+        .map(|i| {
+            let (write, barrier) = (write.clone(), barrier.clone());
+            std::thread::spawn(move || {
+                barrier.wait();
+                write(i)
+            })
+        })
+        .collect();
+    writers.into_iter().map(|w| w.join().unwrap()).collect()
+}
+
+#[test]
+fn forty_writers_on_one_ticket_queue_and_are_all_recorded() {
+    let app = Arc::new(spawn_app());
+    let (_, agent) = app.add_user(Role::Agent, Some(Level::First), None);
+    let id = app.open_ticket_id(
+        &agent,
+        json!({"subject": "busy", "channel": "phone", "malfunction": true}),
+    );
+    let (writer, ticket, token) = (app.clone(), id.clone(), agent.clone());
+    let comments = all_at_once(40, move |i| {
+        writer
+            .event(
+                &token,
+                &ticket,
+                json!({"type": "comment", "message": format!("nota {i}")}),
+            )
+            .status
+    });
+    assert_eq!(comments, vec![201; 40]);
+    let (writer, ticket, token) = (app.clone(), id.clone(), agent.clone());
+    let patches = all_at_once(40, move |i| {
+        writer
+            .patch(
+                &format!("/tickets/{ticket}"),
+                &token,
+                &json!({"cause": format!("causa {i}")}),
+            )
+            .status
+    });
+    assert_eq!(patches, vec![200; 40]);
+    let history = app.get(&format!("/tickets/{id}/events"), &agent).json();
+    let sequences: Vec<i64> = history["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["sequence"].as_i64().unwrap())
+        .collect();
+    assert_eq!(
+        sequences,
+        (1..=81).collect::<Vec<_>>(),
+        "one version per change"
+    );
+    assert_eq!(
+        app.get(&format!("/tickets/{id}"), &agent).json()["version"],
+        81
+    );
+
+    let agency = app.add_agency("FI");
+    let (writer, admin) = (app.clone(), app.admin.clone());
+    let renames = all_at_once(40, move |i| {
+        writer
+            .patch(
+                &format!("/agencies/{agency}"),
+                &admin,
+                &json!({"name": format!("Comune {i}")}),
+            )
+            .status
+    });
+    assert_eq!(renames, vec![200; 40], "agencies queue too");
+}

@@ -151,7 +151,7 @@ fn sla_compliance_figures_are_those_worked_out_by_hand() {
         )
     );
     assert!(
-        csv.body.contains(",100 %,80 %,-20 punti,4,1,1,1800,5400"),
+        csv.body.contains(",100 %,80 %,'-20 punti,4,1,1,1800,5400"),
         "{}",
         csv.body
     );

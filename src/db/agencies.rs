@@ -3,6 +3,7 @@
 use super::error::parse_stored;
 use super::schema::agencies;
 use super::{DbConnection, StoreError, from_db_time, is_unique_violation, to_db_time};
+use crate::domain::VersionCheck;
 use crate::domain::ticket::Agency;
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
@@ -95,28 +96,39 @@ pub fn list_agencies(conn: &mut DbConnection) -> Result<Vec<Agency>, StoreError>
         .collect()
 }
 
-/// Changes name and/or contacts; `expected_version` (from `If-Match`) guards lost updates.
+/// Changes name and/or contacts; `expected` (from `If-Match`) guards lost updates. Writers
+/// queue on the agency's row; a change that changes nothing writes nothing (the version
+/// stays).
 pub fn update_agency(
     conn: &mut DbConnection,
     id: Uuid,
     name: Option<String>,
     contacts: Option<Vec<String>>,
-    expected_version: Option<i64>,
+    expected: &VersionCheck,
     now: DateTime<Utc>,
 ) -> Result<Agency, StoreError> {
     super::write_transaction(conn, |conn| {
+        if let DbConnection::Postgresql(_) = conn {
+            diesel::update(agencies::table.find(id.to_string()))
+                .set(agencies::version.eq(agencies::version))
+                .execute(conn)?;
+        }
         let mut agency = find_agency(conn, id)?.ok_or(StoreError::NotFound("agency"))?;
-        if expected_version.is_some_and(|v| v != agency.version) {
+        if !expected.admits(agency.version) {
             return Err(StoreError::StaleVersion {
                 current: agency.version,
             });
         }
         let previous_version = agency.version;
+        let before = (agency.name.clone(), agency.contacts.clone());
         if let Some(name) = name {
             agency.name = name;
         }
         if let Some(contacts) = contacts {
             agency.contacts = contacts;
+        }
+        if (agency.name.clone(), agency.contacts.clone()) == before {
+            return Ok(agency);
         }
         agency.updated_at = now;
         agency.version += 1;

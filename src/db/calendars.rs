@@ -37,15 +37,42 @@ pub fn list_closures(
     Ok(by_calendar)
 }
 
-/// Adds a closure to `calendar`.
+/// Whether a closure was stored now, or the same one was there already.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClosureAdded {
+    Created,
+    AlreadyThere,
+}
+
+/// Adds a closure to `calendar`. The same days again are a no-op when the reason is the
+/// same (a retried request) and a conflict when it differs.
 pub fn insert_closure(
     conn: &mut DbConnection,
     calendar: &str,
     closure: &Closure,
     created_by: Uuid,
     now: DateTime<Utc>,
-) -> Result<(), StoreError> {
-    diesel::insert_into(calendar_closures::table)
+) -> Result<ClosureAdded, StoreError> {
+    let same_days = || {
+        calendar_closures::table
+            .filter(calendar_closures::calendar.eq(calendar))
+            .filter(calendar_closures::first_day.eq(closure.first.to_string()))
+            .filter(calendar_closures::last_day.eq(closure.last.to_string()))
+            .select(calendar_closures::reason)
+    };
+    let judge = |reason: String| {
+        if reason == closure.reason {
+            Ok(ClosureAdded::AlreadyThere)
+        } else {
+            Err(StoreError::Conflict(format!(
+                "a closure of these days exists already, with the reason {reason:?}"
+            )))
+        }
+    };
+    if let Some(reason) = same_days().get_result::<String>(conn).optional()? {
+        return judge(reason);
+    }
+    let inserted = diesel::insert_into(calendar_closures::table)
         .values((
             calendar_closures::id.eq(Uuid::now_v7().to_string()),
             calendar_closures::calendar.eq(calendar),
@@ -55,6 +82,11 @@ pub fn insert_closure(
             calendar_closures::created_by.eq(created_by.to_string()),
             calendar_closures::created_at.eq(to_db_time(now)),
         ))
-        .execute(conn)?;
-    Ok(())
+        .execute(conn);
+    match inserted {
+        Ok(_) => Ok(ClosureAdded::Created),
+        // Another request stored the same days in between.
+        Err(e) if super::is_unique_violation(&e) => judge(same_days().get_result(conn)?),
+        Err(e) => Err(e.into()),
+    }
 }

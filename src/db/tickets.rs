@@ -303,12 +303,16 @@ pub(crate) fn insert_unnumbered_ticket(
     })
 }
 
-/// Takes the ticket row's write lock for the rest of the transaction (PostgreSQL; SQLite's
-/// `BEGIN IMMEDIATE` already holds the database's).
+/// Takes the ticket row's write lock for the rest of the transaction, before the ticket is
+/// read: writers on one ticket then queue and each reads what the previous one committed
+/// (PostgreSQL, READ COMMITTED). SQLite's `BEGIN IMMEDIATE` already holds the database's.
+/// Every writer of a ticket takes this lock first, so none waits on another in opposite order.
 pub fn lock_ticket(conn: &mut DbConnection, ticket_id: Uuid) -> Result<(), StoreError> {
-    diesel::update(tickets::table.find(ticket_id.to_string()))
-        .set(tickets::version.eq(tickets::version))
-        .execute(conn)?;
+    if let DbConnection::Postgresql(_) = conn {
+        diesel::update(tickets::table.find(ticket_id.to_string()))
+            .set(tickets::version.eq(tickets::version))
+            .execute(conn)?;
+    }
     Ok(())
 }
 

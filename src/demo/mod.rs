@@ -9,7 +9,7 @@ use crate::db;
 use crate::db::tickets::{EventContext, create_ticket, record_event};
 use crate::domain::malfunction::{MalfunctionDetails, MalfunctionPatch};
 use crate::domain::ticket::{NewTicket, Requester};
-use crate::domain::{Action, Channel, EventCommand, Level, Principal, ReplyChannel};
+use crate::domain::{Action, Channel, EventCommand, Level, Principal, ReplyChannel, VersionCheck};
 use chrono::{DateTime, Datelike, Duration, NaiveDate, TimeZone, Timelike, Utc, Weekday};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -150,9 +150,10 @@ pub fn seed(settings: &Settings, year: i32, tickets: usize, seed: u64) -> anyhow
                 engine: &engine,
                 mail: &mail,
                 actor,
+                rules: settings.event_rules(),
                 now: at,
             };
-            record_event(conn, &context, id, &command, None).map(|_| ())
+            record_event(conn, &context, id, &command, &VersionCheck::Any).map(|_| ())
         };
         let event = |action: Action| EventCommand {
             action: Some(action),
@@ -228,7 +229,14 @@ pub fn seed(settings: &Settings, year: i32, tickets: usize, seed: u64) -> anyhow
                 )),
                 ..MalfunctionPatch::default()
             };
-            db::tickets::malfunction::update_malfunction(&mut conn, id, &patch, first, None, end)?;
+            db::tickets::malfunction::update_malfunction(
+                &mut conn,
+                id,
+                &patch,
+                first,
+                &VersionCheck::Any,
+                end,
+            )?;
         }
         at = next_response(&mut rng, at, 10, 300);
         if !(level == Level::First && outcome == Final::NotInScope) {

@@ -40,6 +40,22 @@ pub const MAX_CLOCK_SKEW: Duration = Duration::seconds(60);
 /// Longest free text in an event (message, resolution, reason).
 pub const MAX_EVENT_TEXT: usize = 10_000;
 
+/// Limits on what an event may claim, from the configuration.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct EventRules {
+    /// How far before its ticket's `reported_at` an interruption may be said to have started
+    /// (a typo of a year, or 1970, would otherwise count as an interruption of decades).
+    pub max_backdate: Duration,
+}
+
+impl Default for EventRules {
+    fn default() -> Self {
+        EventRules {
+            max_backdate: Duration::days(30),
+        }
+    }
+}
+
 /// An event a caller asks to record, already parsed but not yet judged.
 #[derive(Debug, Clone, Default)]
 pub struct EventCommand {
@@ -84,6 +100,34 @@ pub enum LifecycleError {
     Invalid(#[from] Invalid),
 }
 
+/// The fields an event of `action` may carry besides `type` and `at`.
+pub fn event_fields(action: Action) -> &'static [&'static str] {
+    match action {
+        Action::TakeCharge | Action::Assign => &["assignee_id"],
+        Action::Reply => &["channel", "message"],
+        Action::Comment => &["message"],
+        Action::Escalate | Action::Hold | Action::Resume | Action::Reopen => &["reason"],
+        Action::CloseNotInScope => &["reason"],
+        Action::Resolve => &["resolution"],
+        Action::InterruptionStart | Action::InterruptionEnd | Action::StartIntervention => {
+            &["service"]
+        }
+        Action::NotifyAgency | Action::NotifyUsers => &["message", "service"],
+        // Recorded by the service; `check_fields` refuses them by type.
+        Action::Created | Action::MalfunctionUpdated | Action::SlaAtRisk | Action::SlaBreached => {
+            &[]
+        }
+    }
+}
+
+/// Whether events of `action` are recorded by the service itself, never posted.
+pub fn is_recorded_by_service(action: Action) -> bool {
+    matches!(
+        action,
+        Action::Created | Action::MalfunctionUpdated | Action::SlaAtRisk | Action::SlaBreached
+    )
+}
+
 /// The actions allowed on a ticket in `state`, in a stable order.
 pub fn allowed_actions(state: &TicketState) -> Vec<Action> {
     Action::ALL
@@ -111,7 +155,9 @@ fn is_allowed(state: &TicketState, action: Action) -> bool {
         Action::CloseNotInScope => active,
         Action::Reopen => matches!(state.status, Resolved | ClosedNotInScope),
         Action::InterruptionStart => state.malfunction && active && !state.interruption_open,
-        Action::InterruptionEnd => state.malfunction && active && state.interruption_open,
+        // The end of an interruption is a fact about the service: it is recorded in every
+        // state, also after the ticket was resolved (monitoring reports it whenever it comes).
+        Action::InterruptionEnd => state.malfunction && state.interruption_open,
         Action::StartIntervention | Action::NotifyAgency | Action::NotifyUsers => {
             state.malfunction && active
         }
@@ -125,6 +171,7 @@ pub fn decide(
     command: &EventCommand,
     actor: &Principal,
     assignee: Option<&Principal>,
+    rules: &EventRules,
     now: DateTime<Utc>,
 ) -> Result<Transition, LifecycleError> {
     let action = check_fields(command, assignee)?;
@@ -136,7 +183,7 @@ pub fn decide(
             allowed: allowed_actions(state),
         });
     }
-    let at = check_at(state, action, command.at, now)?;
+    let at = check_at(state, action, command.at, rules, now)?;
 
     let mut next = Transition {
         action,
@@ -150,30 +197,27 @@ pub fn decide(
         details: details_of(command),
     };
     match action {
-        Action::TakeCharge => {
-            let taker = assignee.unwrap_or(actor);
-            if !taker.can_handle_level(state.level) {
+        // Taking charge is the acting agent's act, whoever it names as assignee: a level-1
+        // agent cannot open a level-2 ticket by naming a level-2 colleague. Assigning only
+        // hands the ticket on (it stays `new` until its assignee takes charge), so anyone
+        // who works tickets may, to an agent of the ticket's level.
+        Action::TakeCharge | Action::Assign => {
+            let number = state.level.number();
+            if action == Action::TakeCharge && !actor.can_handle_level(state.level) {
                 return Err(LifecycleError::Forbidden(format!(
-                    "taking charge at level {} needs a level-{} agent",
-                    state.level.number(),
-                    state.level.number()
+                    "taking charge at level {number} needs a level-{number} agent"
                 )));
             }
-            next.status = Status::Open;
-            next.assignee_id = Some(taker.user_id);
-        }
-        Action::Assign => {
-            let target = assignee.expect("check_fields requires an assignee for assign");
+            let target = assignee.unwrap_or(actor);
             if !target.can_handle_level(state.level) {
                 return Err(Invalid::one(
                     "assignee_id",
-                    format!(
-                        "a ticket at level {} needs a level-{} agent",
-                        state.level.number(),
-                        state.level.number()
-                    ),
+                    format!("a ticket at level {number} needs a level-{number} agent"),
                 )
                 .into());
+            }
+            if action == Action::TakeCharge {
+                next.status = Status::Open;
             }
             next.assignee_id = Some(target.user_id);
         }
@@ -256,7 +300,7 @@ fn check_fields(command: &EventCommand, assignee: Option<&Principal>) -> Result<
     checker.optional_text("message", message, MAX_EVENT_TEXT);
     checker.optional_text("reason", command.reason.as_deref(), MAX_EVENT_TEXT);
     checker.optional_text("resolution", command.resolution.as_deref(), MAX_EVENT_TEXT);
-    checker.optional_text("service", command.service.as_deref(), 200);
+    checker.optional_line("service", command.service.as_deref(), 200);
     checker.finish().map(|()| action)
 }
 
@@ -267,11 +311,12 @@ fn check_at(
     state: &TicketState,
     action: Action,
     at: Option<DateTime<Utc>>,
+    rules: &EventRules,
     now: DateTime<Utc>,
 ) -> Result<DateTime<Utc>, Invalid> {
     let at = match at {
         None => now.max(state.last_event_at),
-        Some(at) => check_given_at(state, action, at, now)?,
+        Some(at) => check_given_at(state, action, at, rules, now)?,
     };
     // An interruption ends after it starts, even when its start was back-dated to now.
     if action == Action::InterruptionEnd
@@ -293,14 +338,22 @@ fn check_given_at(
     state: &TicketState,
     action: Action,
     at: DateTime<Utc>,
+    rules: &EventRules,
     now: DateTime<Utc>,
 ) -> Result<DateTime<Utc>, Invalid> {
     if at > now + MAX_CLOCK_SKEW {
         return Err(Invalid::one("at", "must not be in the future"));
     }
     if action == Action::InterruptionStart {
-        if at.timestamp() < 0 {
-            return Err(Invalid::one("at", "must not be before 1970"));
+        if at < state.reported_at - rules.max_backdate {
+            return Err(Invalid::one(
+                "at",
+                format!(
+                    "must not be more than {} days before the ticket's reported_at ({})",
+                    rules.max_backdate.num_days(),
+                    rfc3339(state.reported_at)
+                ),
+            ));
         }
         if let Some(end) = state.last_interruption_end
             && at < end

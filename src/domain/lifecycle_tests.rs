@@ -46,6 +46,7 @@ fn take_charge_opens_a_new_ticket_and_assigns_the_taker() {
         &command(Action::TakeCharge),
         &taker,
         None,
+        &EventRules::default(),
         at(NOW),
     )
     .unwrap();
@@ -63,6 +64,7 @@ fn escalated_ticket_is_new_again_at_level_two_without_assignee() {
         &command(Action::Escalate),
         &agent(Level::First),
         None,
+        &EventRules::default(),
         at(NOW),
     )
     .unwrap();
@@ -79,6 +81,7 @@ fn level_one_agent_cannot_take_charge_at_level_two() {
         &command(Action::TakeCharge),
         &agent(Level::First),
         None,
+        &EventRules::default(),
         at(NOW),
     );
     assert!(matches!(refused, Err(LifecycleError::Forbidden(_))));
@@ -91,6 +94,7 @@ fn refused_transition_names_state_and_allowed_actions() {
         &command(Action::Escalate),
         &agent(Level::Second),
         None,
+        &EventRules::default(),
         at(NOW),
     )
     .unwrap_err();
@@ -178,7 +182,14 @@ fn at_rules_refuse_future_and_earlier_than_latest_event() {
         let mut reply = command(Action::Comment);
         reply.message = Some("note".into());
         reply.at = Some(at(when));
-        let result = decide(&open, &reply, &agent(Level::First), None, at(NOW));
+        let result = decide(
+            &open,
+            &reply,
+            &agent(Level::First),
+            None,
+            &EventRules::default(),
+            at(NOW),
+        );
         assert_eq!(result.is_ok(), accepted, "at = {when}");
         if let Err(LifecycleError::Invalid(Invalid(errors))) = result {
             assert_eq!(errors[0].field, "at");
@@ -192,7 +203,15 @@ fn interruption_start_may_precede_the_report() {
     malfunction.malfunction = true;
     let mut start = command(Action::InterruptionStart);
     start.at = Some(at("2016-06-23T15:00:00Z"));
-    let next = decide(&malfunction, &start, &agent(Level::First), None, at(NOW)).unwrap();
+    let next = decide(
+        &malfunction,
+        &start,
+        &agent(Level::First),
+        None,
+        &EventRules::default(),
+        at(NOW),
+    )
+    .unwrap();
     assert!(next.interruption_open);
     assert_eq!(next.last_event_at, malfunction.last_event_at);
 }
@@ -205,14 +224,30 @@ fn an_interruption_ends_after_it_starts() {
     interrupted.interruption_started_at = Some(at(NOW));
     interrupted.last_event_at = at(NOW);
     let end = command(Action::InterruptionEnd);
-    let refused = decide(&interrupted, &end, &agent(Level::First), None, at(NOW)).unwrap_err();
+    let refused = decide(
+        &interrupted,
+        &end,
+        &agent(Level::First),
+        None,
+        &EventRules::default(),
+        at(NOW),
+    )
+    .unwrap_err();
     let LifecycleError::Invalid(Invalid(errors)) = refused else {
         panic!("expected an invalid `at`, got {refused:?}");
     };
     assert_eq!(errors[0].field, "at");
     assert!(errors[0].message.contains("after the interruption's start"));
     let later = at(NOW) + chrono::Duration::seconds(1);
-    let next = decide(&interrupted, &end, &agent(Level::First), None, later).unwrap();
+    let next = decide(
+        &interrupted,
+        &end,
+        &agent(Level::First),
+        None,
+        &EventRules::default(),
+        later,
+    )
+    .unwrap();
     assert!(!next.interruption_open);
 }
 
@@ -233,6 +268,7 @@ fn actions_name_their_missing_fields() {
             &command(action),
             &agent(Level::First),
             None,
+            &EventRules::default(),
             at(NOW),
         )
         .unwrap_err();

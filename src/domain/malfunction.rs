@@ -137,11 +137,7 @@ pub fn check_services(checker: &mut Checker, field: &str, services: &[String]) {
     }
     for (index, service) in services.iter().enumerate() {
         let field = format!("{field}[{index}]");
-        if service.trim().is_empty() {
-            checker.add(&field, "must not be blank");
-        } else {
-            checker.max_chars(&field, service, MAX_SERVICE_NAME);
-        }
+        checker.required_line(&field, Some(service), MAX_SERVICE_NAME);
     }
 }
 

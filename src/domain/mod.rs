@@ -5,10 +5,13 @@ pub mod lifecycle;
 pub mod malfunction;
 pub mod numbering;
 pub mod ticket;
+pub mod time;
 pub mod user;
 pub mod validation;
+pub mod version;
 
 pub use lifecycle::{Action, EventCommand, LifecycleError, Transition};
 pub use ticket::{Channel, Level, ReplyChannel, Status, TicketState};
 pub use user::{Principal, Role};
 pub use validation::{FieldError, Invalid};
+pub use version::VersionCheck;

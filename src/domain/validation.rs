@@ -69,6 +69,36 @@ impl Checker {
         }
     }
 
+    /// A required one-line text (a subject, a name): as `required_text`, and without line
+    /// breaks or other control characters, which would end a header line in an e-mail or a
+    /// row in a report.
+    pub fn required_line(&mut self, field: &str, value: Option<&str>, max: usize) {
+        self.required_text(field, value, max);
+        if let Some(text) = value {
+            self.one_line(field, text);
+        }
+    }
+
+    /// An optional one-line text.
+    pub fn optional_line(&mut self, field: &str, value: Option<&str>, max: usize) {
+        if let Some(text) = value {
+            self.max_chars(field, text, max);
+            self.one_line(field, text);
+        }
+    }
+
+    fn one_line(&mut self, field: &str, text: &str) {
+        if text
+            .chars()
+            .any(|c| c != '\0' && (c.is_control() || c == '\u{2028}' || c == '\u{2029}'))
+        {
+            self.add(
+                field,
+                "must be one line, without line breaks or control characters",
+            );
+        }
+    }
+
     pub fn max_chars(&mut self, field: &str, text: &str, max: usize) {
         // PostgreSQL cannot store NUL in text; refuse it on both backends alike.
         if text.contains('\0') {
@@ -111,6 +141,19 @@ fn is_plausible_email(value: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn one_line_fields_refuse_line_breaks_and_control_characters() {
+        let mut checker = Checker::new();
+        checker.required_line("a", Some("Portale giù — pagamenti"), 200);
+        checker.required_line("b", Some("Oggetto\r\nBcc: x@example.org"), 200);
+        checker.optional_line("c", Some("tab\there"), 200);
+        checker.optional_line("d", Some("riga\u{2028}nuova"), 200);
+        checker.optional_line("e", None, 200);
+        let errors = checker.finish().unwrap_err().0;
+        let fields: Vec<_> = errors.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(fields, ["b", "c", "d"]);
+    }
 
     #[test]
     fn plausible_emails_are_accepted_and_others_named() {

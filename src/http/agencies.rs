@@ -2,7 +2,7 @@
 
 use super::AppState;
 use super::auth::Caller;
-use super::input::{etag, if_match_version, parse_id, parse_json, read_body};
+use super::input::{JSON, MERGE_PATCH, etag, if_match, parse_id, present, read_json};
 use super::problem::ApiError;
 use crate::db;
 use crate::domain::Role;
@@ -21,8 +21,13 @@ const MAX_CONTACTS: usize = 50;
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateAgencyRequest {
-    /// Short unique code, e.g. `FI` or `comune-fiesole`.
-    #[schema(required = true, max_length = 50, example = "FI")]
+    /// Short unique code, e.g. `FI` or `comune-fiesole`: letters, digits, `-`, `_`, `.`.
+    #[schema(
+        required = true,
+        max_length = 50,
+        pattern = r"^\s*[A-Za-z0-9._-]+\s*$",
+        example = "FI"
+    )]
     pub code: Option<String>,
     #[schema(required = true, max_length = 200, example = "Comune di Firenze")]
     pub name: Option<String>,
@@ -31,14 +36,17 @@ pub struct CreateAgencyRequest {
     pub contacts: Option<Vec<String>>,
 }
 
-/// Changes to an agency (JSON merge patch: absent fields stay as they are).
+/// Changes to an agency (JSON merge patch: absent fields stay as they are; `contacts: null`
+/// clears the list; the name cannot be cleared).
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateAgencyRequest {
-    #[schema(max_length = 200)]
-    pub name: Option<String>,
-    #[schema(max_items = 50)]
-    pub contacts: Option<Vec<String>>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>, max_length = 200)]
+    pub name: Option<Option<String>>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<Vec<String>>, max_items = 50)]
+    pub contacts: Option<Option<Vec<String>>>,
 }
 
 /// An agency as the API shows it.
@@ -103,14 +111,28 @@ fn check_contacts(checker: &mut Checker, contacts: &[String]) {
 pub async fn create_agency(
     state: web::Data<AppState>,
     caller: Caller,
+    http_request: HttpRequest,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(caller.0.can_manage_agencies(), "add agencies")?;
-    let body = read_body(payload, state.settings.max_body_bytes).await?;
-    let request: CreateAgencyRequest = parse_json(&body)?;
+    let request: CreateAgencyRequest =
+        read_json(&http_request, payload, JSON, state.body_limits()).await?;
     let mut checker = Checker::new();
-    checker.required_text("code", request.code.as_deref(), 50);
-    checker.required_text("name", request.name.as_deref(), 200);
+    checker.required_line("code", request.code.as_deref(), 50);
+    // The code names files (the report's CSV attachment) and is typed on the command line.
+    if let Some(code) = request.code.as_deref().map(str::trim)
+        && !code.is_empty()
+        && !code.chars().any(char::is_control)
+        && !code
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+    {
+        checker.add(
+            "code",
+            "may hold only letters, digits, `-`, `_` and `.` (like FI or comune-fiesole)",
+        );
+    }
+    checker.required_line("name", request.name.as_deref(), 200);
     let contacts = request.contacts.unwrap_or_default();
     check_contacts(&mut checker, &contacts);
     checker.finish().map_err(ApiError::Invalid)?;
@@ -200,23 +222,22 @@ pub async fn update_agency(
 ) -> Result<HttpResponse, ApiError> {
     caller.require(caller.0.can_manage_agencies(), "change agencies")?;
     let id = parse_id("id", &id)?;
-    let expected_version = if_match_version(&request)?;
-    let body = read_body(payload, state.settings.max_body_bytes).await?;
-    let update: UpdateAgencyRequest = parse_json(&body)?;
+    let expected = if_match(&request)?;
+    let update: UpdateAgencyRequest =
+        read_json(&request, payload, MERGE_PATCH, state.body_limits()).await?;
     let mut checker = Checker::new();
-    if update.name.is_some() {
-        checker.required_text("name", update.name.as_deref(), 200);
+    if let Some(name) = &update.name {
+        checker.required_line("name", name.as_deref(), 200);
     }
-    if let Some(contacts) = &update.contacts {
+    let contacts = update.contacts.map(Option::unwrap_or_default);
+    if let Some(contacts) = &contacts {
         check_contacts(&mut checker, contacts);
     }
     checker.finish().map_err(ApiError::Invalid)?;
     let now = state.now();
-    let name = update.name.map(|n| n.trim().to_owned());
+    let name = update.name.flatten().map(|n| n.trim().to_owned());
     let agency = state
-        .run(move |conn| {
-            db::agencies::update_agency(conn, id, name, update.contacts, expected_version, now)
-        })
+        .run(move |conn| db::agencies::update_agency(conn, id, name, contacts, &expected, now))
         .await?;
     Ok(HttpResponse::Ok()
         .insert_header((header::ETAG, etag(agency.version)))

@@ -34,15 +34,19 @@ pub fn hash_token(token: &str) -> String {
     digest.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// The bearer token of a request, if it carries one.
+/// The bearer token of a request, if it carries one. The scheme's name is case-insensitive
+/// (RFC 9110 §11.1): `bearer` and `BEARER` are `Bearer`.
 pub fn bearer_token(request: &HttpRequest) -> Option<&str> {
-    request
+    let value = request
         .headers()
         .get(actix_web::http::header::AUTHORIZATION)?
         .to_str()
         .ok()?
-        .strip_prefix("Bearer ")
-        .map(str::trim)
+        .trim_start();
+    let (scheme, token) = value.split_once([' ', '\t'])?;
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then(|| token.trim())
         .filter(|token| !token.is_empty())
 }
 

@@ -1,27 +1,101 @@
-//! Reading request input so that every failure names its field: JSON bodies (with a size
-//! limit), query strings, path ids and the `If-Match` header.
+//! Reading request input so that every failure names its field: JSON bodies (their media
+//! type, size and pace), query strings, path ids, `If-Match` and instants.
 
 use super::problem::ApiError;
+use crate::domain::VersionCheck;
+use crate::domain::time::InstantError;
 use actix_web::HttpRequest;
+use actix_web::http::header;
 use actix_web::web::{Bytes, BytesMut, Payload};
+use chrono::{DateTime, Utc};
 use futures_util::StreamExt;
 use serde::de::DeserializeOwned;
+use serde::{Deserialize, Deserializer};
+use std::time::Duration;
 use uuid::Uuid;
 
-/// Reads the whole body, refusing more than `limit` bytes without buffering them.
-pub async fn read_body(mut payload: Payload, limit: usize) -> Result<Bytes, ApiError> {
-    let mut body = BytesMut::new();
-    while let Some(chunk) = payload.next().await {
-        let chunk = chunk.map_err(|e| match e {
-            actix_web::error::PayloadError::Overflow => ApiError::PayloadTooLarge { limit },
-            other => ApiError::malformed("body", other.to_string()),
-        })?;
-        if body.len() + chunk.len() > limit {
-            return Err(ApiError::PayloadTooLarge { limit });
-        }
-        body.extend_from_slice(&chunk);
+/// The media type of a JSON body (`POST`).
+pub const JSON: &[&str] = &["application/json"];
+/// The media types of a JSON merge patch (`PATCH`; plain JSON is taken as one too).
+pub const MERGE_PATCH: &[&str] = &["application/merge-patch+json", "application/json"];
+
+/// How large a body may be and how long it may take to arrive.
+#[derive(Debug, Clone, Copy)]
+pub struct BodyLimits {
+    pub max_bytes: usize,
+    pub timeout: Duration,
+}
+
+/// Reads and parses a JSON body sent as one of `accepted` (UTF-8), under `limits`.
+pub async fn read_json<T: DeserializeOwned>(
+    request: &HttpRequest,
+    payload: Payload,
+    accepted: &'static [&'static str],
+    limits: BodyLimits,
+) -> Result<T, ApiError> {
+    check_media_type(request, accepted)?;
+    let body = read_body(request, payload, limits).await?;
+    parse_json(&body)
+}
+
+/// Refuses a body that is not declared as one of `accepted`, or not in UTF-8 (415).
+fn check_media_type(
+    request: &HttpRequest,
+    accepted: &'static [&'static str],
+) -> Result<(), ApiError> {
+    let refuse = || ApiError::UnsupportedMediaType { accepted };
+    let declared = request
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .ok_or_else(refuse)?
+        .to_str()
+        .map_err(|_| refuse())?;
+    let mime: actix_web::mime::Mime = declared.parse().map_err(|_| refuse())?;
+    if !accepted.contains(&mime.essence_str()) {
+        return Err(refuse());
     }
-    Ok(body.freeze())
+    // JSON is UTF-8 (RFC 8259); a body declared in another charset would be misread.
+    match mime.get_param(actix_web::mime::CHARSET) {
+        Some(charset) if !charset.as_str().eq_ignore_ascii_case("utf-8") => Err(refuse()),
+        _ => Ok(()),
+    }
+}
+
+/// Reads the whole body, refusing more than `limits.max_bytes` without buffering them (at
+/// once when `Content-Length` declares more) and a body slower than `limits.timeout`.
+pub async fn read_body(
+    request: &HttpRequest,
+    mut payload: Payload,
+    limits: BodyLimits,
+) -> Result<Bytes, ApiError> {
+    let limit = limits.max_bytes;
+    let declared = request
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    if declared.is_some_and(|length| length > limit as u64) {
+        return Err(ApiError::PayloadTooLarge { limit });
+    }
+    let read = async move {
+        let mut body = BytesMut::new();
+        while let Some(chunk) = payload.next().await {
+            let chunk = chunk.map_err(|e| match e {
+                actix_web::error::PayloadError::Overflow => ApiError::PayloadTooLarge { limit },
+                other => ApiError::malformed("body", other.to_string()),
+            })?;
+            if body.len() + chunk.len() > limit {
+                return Err(ApiError::PayloadTooLarge { limit });
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok(body.freeze())
+    };
+    tokio::time::timeout(limits.timeout, read)
+        .await
+        .map_err(|_| ApiError::RequestTimeout {
+            seconds: limits.timeout.as_secs(),
+        })?
 }
 
 /// Parses a JSON body; a wrong type, an unknown value or field names the field it is in.
@@ -74,7 +148,48 @@ fn field_error(path: String, message: String) -> ApiError {
         .next()
         .unwrap_or_default()
         .to_owned();
+    // A well-formed value the helpdesk refuses (a leap second) is invalid, not malformed.
+    if message == InstantError::LeapSecond.to_string() {
+        return ApiError::Invalid(crate::domain::Invalid::one(field, message));
+    }
     ApiError::malformed(field, message)
+}
+
+/// A merge-patch field that is present (even as `null`) becomes `Some`; use with
+/// `#[serde(default, deserialize_with = "present")]` on an `Option<Option<T>>`.
+pub fn present<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    T::deserialize(deserializer).map(Some)
+}
+
+/// A caller's instant field (`at`, `reported_at`): RFC 3339, never a leap second (422).
+pub fn instant<'de, D: Deserializer<'de>>(deserializer: D) -> Result<DateTime<Utc>, D::Error> {
+    let text = String::deserialize(deserializer)?;
+    crate::domain::time::parse_instant(&text).map_err(serde::de::Error::custom)
+}
+
+/// An optional instant field (`null` or absent is `None`).
+pub fn optional_instant<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<DateTime<Utc>>, D::Error> {
+    match Option::<String>::deserialize(deserializer)? {
+        None => Ok(None),
+        Some(text) => crate::domain::time::parse_instant(&text)
+            .map(Some)
+            .map_err(serde::de::Error::custom),
+    }
+}
+
+/// An instant error on `field`: 422 for a value refused (a leap second), 400 otherwise.
+pub fn instant_error(field: impl Into<String>, error: InstantError) -> ApiError {
+    if error.is_invalid_value() {
+        ApiError::Invalid(crate::domain::Invalid::one(field, error.to_string()))
+    } else {
+        ApiError::malformed(field, error.to_string())
+    }
 }
 
 /// A path segment that must be a UUID.
@@ -82,22 +197,55 @@ pub fn parse_id(field: &str, text: &str) -> Result<Uuid, ApiError> {
     Uuid::parse_str(text).map_err(|_| ApiError::malformed(field, "must be a UUID"))
 }
 
-/// The version in `If-Match` (`"3"` or `W/"3"`), if the caller sent one.
-pub fn if_match_version(request: &HttpRequest) -> Result<Option<i64>, ApiError> {
-    let Some(value) = request.headers().get(actix_web::http::header::IF_MATCH) else {
-        return Ok(None);
-    };
-    let text = value.to_str().unwrap_or_default().trim();
-    if text == "*" {
-        return Ok(None); // any current version
+/// What `If-Match` asks (RFC 9110 §13.1.1): `*` or no header admits any version; a list of
+/// entity tags admits the versions of its strong tags. A weak tag never matches, and neither
+/// does a tag this API did not issue; a header that is not a list of tags is a 400.
+pub fn if_match(request: &HttpRequest) -> Result<VersionCheck, ApiError> {
+    let values: Vec<_> = request.headers().get_all(header::IF_MATCH).collect();
+    if values.is_empty() {
+        return Ok(VersionCheck::Any);
     }
-    let text = text.strip_prefix("W/").unwrap_or(text);
-    text.trim_matches('"')
-        .parse::<i64>()
-        .map(Some)
-        .map_err(|_| {
-            ApiError::malformed("If-Match", "must be an ETag this API returned, like \"3\"")
-        })
+    let malformed =
+        || ApiError::malformed("If-Match", "must be `*` or entity tags like \"3\", \"4\"");
+    let mut text = String::new();
+    for value in values {
+        text.push_str(value.to_str().map_err(|_| malformed())?);
+        text.push(',');
+    }
+    if text.trim_end_matches(',').trim() == "*" {
+        return Ok(VersionCheck::Any);
+    }
+    let mut versions = Vec::new();
+    let mut rest = text.as_str();
+    loop {
+        rest = rest.trim_start_matches([' ', '\t', ',']);
+        if rest.is_empty() {
+            break;
+        }
+        let (weak, tag) = match rest.strip_prefix("W/") {
+            Some(tag) => (true, tag),
+            None => (false, rest),
+        };
+        let tag = tag.strip_prefix('"').ok_or_else(malformed)?;
+        let end = tag.find('"').ok_or_else(malformed)?;
+        let opaque = &tag[..end];
+        if opaque.bytes().any(|b| b < 0x21 || b == 0x7f) {
+            return Err(malformed());
+        }
+        if !weak && let Ok(version) = opaque.parse::<i64>() {
+            versions.push(version);
+        }
+        rest = &tag[end + 1..];
+        let next = rest.trim_start_matches([' ', '\t']);
+        if !(next.is_empty() || next.starts_with(',')) {
+            return Err(malformed());
+        }
+        rest = next;
+    }
+    if versions.is_empty() && !text.contains('"') {
+        return Err(malformed());
+    }
+    Ok(VersionCheck::OneOf(versions))
 }
 
 /// The `ETag` for a resource at `version`.
@@ -106,12 +254,8 @@ pub fn etag(version: i64) -> String {
 }
 
 /// An RFC 3339 instant, or a date meaning local midnight in Europe/Rome (SPEC §6).
-pub fn parse_instant_or_date(
-    field: &str,
-    text: &str,
-) -> Result<chrono::DateTime<chrono::Utc>, ApiError> {
-    crate::reports::period::parse_instant_or_date(text)
-        .map_err(|message| ApiError::malformed(field, message))
+pub fn parse_instant_or_date(field: &str, text: &str) -> Result<DateTime<Utc>, ApiError> {
+    crate::domain::time::parse_instant_or_date(text).map_err(|e| instant_error(field, e))
 }
 
 #[cfg(test)]

@@ -101,6 +101,22 @@ impl AppState {
         Ok(())
     }
 
+    /// How large and how slow an ordinary request body may be.
+    pub fn body_limits(&self) -> input::BodyLimits {
+        input::BodyLimits {
+            max_bytes: self.settings.max_body_bytes,
+            timeout: std::time::Duration::from_secs(self.settings.request_body_timeout_seconds),
+        }
+    }
+
+    /// The same for the batch endpoints, whose bodies carry up to 10,000 items.
+    pub fn batch_body_limits(&self) -> input::BodyLimits {
+        input::BodyLimits {
+            max_bytes: self.settings.max_batch_body_bytes,
+            ..self.body_limits()
+        }
+    }
+
     /// The current instant, from the injected clock.
     pub fn now(&self) -> DateTime<Utc> {
         (self.clock)()
@@ -252,6 +268,7 @@ pub fn start_server(
             .app_data(state.clone())
             .app_data(limiter.clone())
             .configure(configure)
+            .wrap(from_fn(answer_head_as_get))
             .wrap(from_fn(ratelimit::limit_rate))
             .wrap(ErrorHandlers::new().default_handler(problem_for_plain_errors))
             .wrap(from_fn(add_request_id_header))
@@ -286,6 +303,18 @@ fn spawn_closure_reload(state: web::Data<AppState>) {
             }
         }
     });
+}
+
+/// `HEAD` is `GET` without the body (RFC 9110 §9.3.2): routed as `GET`; the HTTP layer, which
+/// still knows the request was a `HEAD`, sends the headers alone.
+async fn answer_head_as_get(
+    mut request: actix_web::dev::ServiceRequest,
+    next: actix_web::middleware::Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    if request.method() == actix_web::http::Method::HEAD {
+        request.head_mut().method = actix_web::http::Method::GET;
+    }
+    next.call(request).await
 }
 
 /// Echoes the request id that tracing gave the request, so a caller can quote it, and keeps

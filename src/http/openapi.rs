@@ -116,9 +116,21 @@ const ERRORS: &[(&str, &str, &str, bool)] = &[
         false,
     ),
     (
+        "408",
+        "RequestTimeout",
+        "The request body did not arrive within `request_body_timeout_seconds`.",
+        true,
+    ),
+    (
         "413",
         "PayloadTooLarge",
-        "The request body is too large.",
+        "The request body is too large (also when `Content-Length` declares more).",
+        true,
+    ),
+    (
+        "415",
+        "UnsupportedMediaType",
+        "The body is not declared as JSON in UTF-8; `errors` names `Content-Type`.",
         true,
     ),
     (

@@ -60,10 +60,20 @@ pub enum ApiError {
     Refused(LifecycleError),
     #[error("{0}")]
     Conflict(String),
+    /// Writers kept changing the resource while this one retried (rare: writers of one
+    /// ticket queue on its row); worth retrying at once.
+    #[error("the resource kept changing while the change was judged; retry")]
+    Contended,
     #[error("the resource is at version {current}, not the one in If-Match")]
     PreconditionFailed { current: i64 },
     #[error("the request body is larger than {limit} bytes")]
     PayloadTooLarge { limit: usize },
+    #[error("the body must be sent as {}", accepted.join(" or "))]
+    UnsupportedMediaType { accepted: &'static [&'static str] },
+    #[error("the request body did not arrive within {seconds} s")]
+    RequestTimeout { seconds: u64 },
+    #[error("this resource can be sent as {}", offered.join(", "))]
+    NotAcceptable { offered: Vec<&'static str> },
     #[error("rate limit exceeded; retry in {retry_after_seconds} s")]
     TooManyRequests { retry_after_seconds: u64 },
     #[error("the database is not answering")]
@@ -88,8 +98,12 @@ impl ApiError {
             ApiError::Refused(LifecycleError::Forbidden(_)) => "forbidden",
             ApiError::Refused(LifecycleError::Invalid(_)) => "invalid-input",
             ApiError::Conflict(_) => "conflict",
+            ApiError::Contended => "contended",
             ApiError::PreconditionFailed { .. } => "stale-version",
             ApiError::PayloadTooLarge { .. } => "payload-too-large",
+            ApiError::UnsupportedMediaType { .. } => "unsupported-media-type",
+            ApiError::RequestTimeout { .. } => "request-timeout",
+            ApiError::NotAcceptable { .. } => "not-acceptable",
             ApiError::TooManyRequests { .. } => "rate-limited",
             ApiError::Unavailable(_) => "unavailable",
             ApiError::Internal(_) => "internal-error",
@@ -140,10 +154,43 @@ impl ApiError {
                 );
             }
             ApiError::PreconditionFailed { current } => problem.current_version = Some(*current),
+            ApiError::UnsupportedMediaType { .. } => {
+                problem.errors = vec![FieldError::new("Content-Type", self.to_string())];
+            }
             ApiError::Internal(_) => problem.detail = "internal error; see the server log".into(),
             _ => {}
         }
+        bound_echoes(&mut problem);
         problem
+    }
+}
+
+/// Longest `detail`, `errors[].field` and `errors[].message`, and most `errors`, as the
+/// schema documents them: what a caller sent (an unknown key of 100,000 characters) is echoed
+/// cut short.
+const MAX_DETAIL: usize = 4000;
+const MAX_FIELD: usize = 200;
+const MAX_MESSAGE: usize = 1000;
+const MAX_ERRORS: usize = 1000;
+
+fn bound_echoes(problem: &mut Problem) {
+    problem.errors.truncate(MAX_ERRORS);
+    for error in &mut problem.errors {
+        cut_short(&mut error.field, MAX_FIELD);
+        cut_short(&mut error.message, MAX_MESSAGE);
+    }
+    cut_short(&mut problem.detail, MAX_DETAIL);
+}
+
+/// Cuts `text` to at most `max` characters, ending in `…` when something was cut.
+fn cut_short(text: &mut String, max: usize) {
+    if let Some((index, _)) = text.char_indices().nth(max) {
+        let keep = text[..index]
+            .char_indices()
+            .nth(max - 1)
+            .map_or(index, |(i, _)| i);
+        text.truncate(keep);
+        text.push('…');
     }
 }
 
@@ -159,11 +206,14 @@ impl ResponseError for ApiError {
             ApiError::Invalid(_) | ApiError::Refused(LifecycleError::Invalid(_)) => {
                 StatusCode::UNPROCESSABLE_ENTITY
             }
-            ApiError::Refused(LifecycleError::NotAllowed { .. }) | ApiError::Conflict(_) => {
-                StatusCode::CONFLICT
-            }
+            ApiError::Refused(LifecycleError::NotAllowed { .. })
+            | ApiError::Conflict(_)
+            | ApiError::Contended => StatusCode::CONFLICT,
             ApiError::PreconditionFailed { .. } => StatusCode::PRECONDITION_FAILED,
             ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::UnsupportedMediaType { .. } => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ApiError::RequestTimeout { .. } => StatusCode::REQUEST_TIMEOUT,
+            ApiError::NotAcceptable { .. } => StatusCode::NOT_ACCEPTABLE,
             ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -190,6 +240,14 @@ impl ResponseError for ApiError {
             ApiError::Unavailable(_) => {
                 response.insert_header((header::RETRY_AFTER, "5"));
             }
+            ApiError::Contended => {
+                response.insert_header((header::RETRY_AFTER, "1"));
+            }
+            ApiError::UnsupportedMediaType { accepted }
+                if accepted.contains(&"application/merge-patch+json") =>
+            {
+                response.insert_header(("Accept-Patch", accepted.join(", ")));
+            }
             _ => {}
         }
         response.body(serde_json::to_string(&self.problem()).expect("problems serialize"))
@@ -209,9 +267,7 @@ impl From<StoreError> for ApiError {
             )),
             StoreError::Duplicate(what) => ApiError::Conflict(format!("{what} already exists")),
             StoreError::Conflict(what) => ApiError::Conflict(what),
-            StoreError::Contended => {
-                ApiError::Conflict("the resource is changing too fast; retry".into())
-            }
+            StoreError::Contended => ApiError::Contended,
             StoreError::Pool(e) => ApiError::Unavailable(e.to_string()),
             StoreError::Busy => ApiError::Unavailable("too many requests are waiting".into()),
             StoreError::Unavailable(e) => ApiError::Unavailable(e),
@@ -240,5 +296,26 @@ fn is_unavailable(error: &diesel::result::Error) -> bool {
 impl From<Invalid> for ApiError {
     fn from(invalid: Invalid) -> ApiError {
         ApiError::Invalid(invalid)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn echoed_input_is_cut_to_the_documented_lengths() {
+        let long = "k".repeat(100_000);
+        let problem =
+            ApiError::malformed(long.clone(), format!("unknown field `{long}`")).problem();
+        assert_eq!(problem.errors[0].field.chars().count(), MAX_FIELD);
+        assert!(problem.errors[0].field.ends_with('…'));
+        assert_eq!(problem.errors[0].message.chars().count(), MAX_MESSAGE);
+        assert!(problem.detail.chars().count() <= MAX_DETAIL);
+        let mut short = "è".repeat(5);
+        cut_short(&mut short, 5);
+        assert_eq!(short, "èèèèè", "nothing to cut");
+        cut_short(&mut short, 3);
+        assert_eq!(short, "èè…");
     }
 }

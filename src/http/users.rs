@@ -2,7 +2,7 @@
 
 use super::AppState;
 use super::auth::{Caller, generate_token, hash_token};
-use super::input::{parse_id, parse_json, read_body};
+use super::input::{JSON, parse_id, read_json};
 use super::problem::ApiError;
 use crate::db;
 use crate::db::users::{NewUser, User};
@@ -79,7 +79,7 @@ pub fn check_new_user(
     agency_id: Option<Uuid>,
 ) -> Result<(String, Role, Option<Level>), Invalid> {
     let mut checker = Checker::new();
-    checker.required_text("name", name, 200);
+    checker.required_line("name", name, 200);
     let level = match level {
         None => None,
         Some(n) => match Level::from_number(n.into()) {
@@ -129,11 +129,12 @@ pub fn check_new_user(
 pub async fn create_user(
     state: web::Data<AppState>,
     caller: Caller,
+    http_request: actix_web::HttpRequest,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(caller.0.can_manage_users(), "add users")?;
-    let body = read_body(payload, state.settings.max_body_bytes).await?;
-    let request: CreateUserRequest = parse_json(&body)?;
+    let request: CreateUserRequest =
+        read_json(&http_request, payload, JSON, state.body_limits()).await?;
     let (name, role, level) = check_new_user(
         request.name.as_deref(),
         request.role,

@@ -173,36 +173,32 @@ impl MalfunctionReport {
 
     /// One line per interruption, instants in RFC 3339 UTC.
     pub fn to_csv(&self) -> String {
-        let mut writer = csv::Writer::from_writer(Vec::new());
-        writer
-            .write_record(Self::CSV_HEADER)
-            .expect("writing to memory");
+        let mut csv = super::spreadsheet::SafeCsv::default();
+        csv.row(Self::CSV_HEADER);
         let instant = |at: Option<DateTime<Utc>>| {
             at.map(|at| at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
                 .unwrap_or_default()
         };
         for row in &self.rows {
-            writer
-                .write_record([
-                    row.number.clone(),
-                    row.subject.clone(),
-                    row.services.clone(),
-                    instant(Some(row.started_at)),
-                    instant(row.ended_at),
-                    row.duration_seconds.to_string(),
-                    row.duration_in_period_seconds.to_string(),
-                    row.cause.clone().unwrap_or_default(),
-                    row.actions_taken.clone().unwrap_or_default(),
-                    instant(row.intervention_started_at),
-                    instant(row.agency_notified_at),
-                    row.sla9.clone().unwrap_or_default(),
-                    instant(row.users_notified_at),
-                    row.sla10.clone().unwrap_or_default(),
-                    row.ticket_id.to_string(),
-                ])
-                .expect("writing to memory");
+            csv.row([
+                row.number.clone(),
+                row.subject.clone(),
+                row.services.clone(),
+                instant(Some(row.started_at)),
+                instant(row.ended_at),
+                row.duration_seconds.to_string(),
+                row.duration_in_period_seconds.to_string(),
+                row.cause.clone().unwrap_or_default(),
+                row.actions_taken.clone().unwrap_or_default(),
+                instant(row.intervention_started_at),
+                instant(row.agency_notified_at),
+                row.sla9.clone().unwrap_or_default(),
+                instant(row.users_notified_at),
+                row.sla10.clone().unwrap_or_default(),
+                row.ticket_id.to_string(),
+            ]);
         }
-        String::from_utf8(writer.into_inner().expect("flushing memory")).expect("UTF-8")
+        csv.finish()
     }
 
     /// What the templates show: local times, durations in words, Italian states.

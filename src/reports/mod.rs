@@ -5,5 +5,6 @@ pub mod load;
 pub mod malfunctions;
 pub mod period;
 pub mod sla_compliance;
+pub mod spreadsheet;
 pub mod status_by_level;
 pub mod words;

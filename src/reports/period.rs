@@ -2,7 +2,7 @@
 //! `2016`, `2016-H2`, `2016-Q4`, `2016-11`, as the instants `[from, to)` from local midnight
 //! to local midnight; and the period a scheduler should report on at `now`.
 
-use chrono::{DateTime, Datelike, NaiveDate, TimeZone, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use chrono_tz::Tz;
 
 /// A period of whole local days.
@@ -14,24 +14,7 @@ pub struct ReportPeriod {
     pub to: DateTime<Utc>,
 }
 
-/// Local midnight at the start of `date` in `zone` (midnight exists on every date in Rome:
-/// the clocks change at 02:00 and 03:00).
-pub fn local_midnight(zone: Tz, date: NaiveDate) -> Option<DateTime<Utc>> {
-    zone.from_local_datetime(&date.and_hms_opt(0, 0, 0)?)
-        .earliest()
-        .map(|local| local.with_timezone(&Utc))
-}
-
-/// An RFC 3339 instant, or a date meaning local midnight in Europe/Rome.
-pub fn parse_instant_or_date(text: &str) -> Result<DateTime<Utc>, String> {
-    if let Ok(instant) = DateTime::parse_from_rfc3339(text) {
-        return Ok(instant.with_timezone(&Utc));
-    }
-    let date = NaiveDate::parse_from_str(text, "%Y-%m-%d").map_err(|_| {
-        "must be an RFC 3339 instant (2016-01-01T00:00:00Z) or a date (2016-01-01)".to_owned()
-    })?;
-    local_midnight(chrono_tz::Europe::Rome, date).ok_or_else(|| "has no local midnight".to_owned())
-}
+pub use crate::domain::time::{local_midnight, parse_instant_or_date};
 
 /// The cadences a period can have, in months: they divide the year.
 pub const CADENCES: [u32; 4] = [1, 3, 6, 12];

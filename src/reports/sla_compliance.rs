@@ -189,7 +189,7 @@ pub struct SlaComplianceReport {
 
 impl SlaComplianceReport {
     pub fn to_csv(&self) -> String {
-        let mut writer = csv::Writer::from_writer(Vec::new());
+        let mut csv = super::spreadsheet::SafeCsv::default();
         let header = [
             "code",
             "commitment",
@@ -202,26 +202,23 @@ impl SlaComplianceReport {
             "median_elapsed_seconds",
             "p90_elapsed_seconds",
         ];
-        writer.write_record(header).expect("writing to memory");
+        csv.row(header);
         let number = |n: Option<i64>| n.map(|n| n.to_string()).unwrap_or_default();
         for row in &self.rows {
-            writer
-                .write_record([
-                    row.code.clone(),
-                    row.commitment.clone(),
-                    row.expected.clone(),
-                    row.measured.clone(),
-                    row.deviation.clone(),
-                    number(row.met),
-                    number(row.breached),
-                    number(row.running),
-                    number(row.median_elapsed_seconds),
-                    number(row.p90_elapsed_seconds),
-                ])
-                .expect("writing to memory");
+            csv.row([
+                row.code.clone(),
+                row.commitment.clone(),
+                row.expected.clone(),
+                row.measured.clone(),
+                row.deviation.clone(),
+                number(row.met),
+                number(row.breached),
+                number(row.running),
+                number(row.median_elapsed_seconds),
+                number(row.p90_elapsed_seconds),
+            ]);
         }
-        String::from_utf8(writer.into_inner().expect("flushing memory"))
-            .expect("UTF-8 in, UTF-8 out")
+        csv.finish()
     }
 
     /// A fixed-width table for terminals and cron mail.

@@ -73,8 +73,8 @@ impl StatusByLevel {
 
     /// CSV with a header line and a final `total` line.
     pub fn to_csv(&self) -> String {
-        let mut writer = csv::Writer::from_writer(Vec::new());
-        let mut write = |record: [&str; 4]| writer.write_record(record).expect("in-memory write");
+        let mut csv = super::spreadsheet::SafeCsv::default();
+        let mut write = |record: [&str; 4]| csv.row(record);
         write(["status", "level_1", "level_2", "total"]);
         for row in &self.rows {
             write([
@@ -90,7 +90,7 @@ impl StatusByLevel {
             &self.totals.level_2.to_string(),
             &self.totals.total.to_string(),
         ]);
-        String::from_utf8(writer.into_inner().expect("in-memory flush")).expect("CSV of UTF-8")
+        csv.finish()
     }
 
     /// A plain-text table for people, with the Italian labels of the annual report.

@@ -242,7 +242,11 @@ impl TestApp {
         for (name, value) in headers {
             request = request.set(name, value);
         }
+        let content_type_given = headers
+            .iter()
+            .any(|(name, _)| name.eq_ignore_ascii_case("content-type"));
         let result = match body {
+            Some(body) if content_type_given => request.send_string(body),
             Some(body) => request
                 .set("Content-Type", "application/json")
                 .send_string(body),

@@ -9,7 +9,7 @@ use crate::db::schema::{ticket_affected_agencies, tickets};
 use crate::db::{DbConnection, StoreError, to_db_time, truncate_to_micros, write_transaction};
 use crate::domain::malfunction::{MalfunctionPatch, changed_fields};
 use crate::domain::ticket::{Agency, Ticket, TicketEvent};
-use crate::domain::{Action, Invalid, Principal};
+use crate::domain::{Action, Invalid, Principal, VersionCheck};
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use serde_json::{Map, Value, json};
@@ -70,7 +70,7 @@ pub fn update_malfunction(
     ticket_id: Uuid,
     patch: &MalfunctionPatch,
     actor: &Principal,
-    expected_version: Option<i64>,
+    expected: &VersionCheck,
     now: DateTime<Utc>,
 ) -> Result<(Ticket, Option<TicketEvent>), StoreError> {
     const ATTEMPTS: usize = 8;
@@ -78,7 +78,7 @@ pub fn update_malfunction(
     let mut outcome = Err(StoreError::Contended);
     for _ in 0..ATTEMPTS {
         outcome = write_transaction(conn, |conn| {
-            apply_patch(conn, ticket_id, patch, actor, expected_version, now)
+            apply_patch(conn, ticket_id, patch, actor, expected, now)
         });
         match &outcome {
             Err(StoreError::Contended) => continue,
@@ -94,11 +94,12 @@ fn apply_patch(
     ticket_id: Uuid,
     patch: &MalfunctionPatch,
     actor: &Principal,
-    expected_version: Option<i64>,
+    expected: &VersionCheck,
     now: DateTime<Utc>,
 ) -> Result<(Ticket, Option<TicketEvent>), StoreError> {
+    super::lock_ticket(conn, ticket_id)?;
     let mut ticket = find_ticket(conn, ticket_id)?.ok_or(StoreError::NotFound("ticket"))?;
-    if expected_version.is_some_and(|v| v != ticket.version) {
+    if !expected.admits(ticket.version) {
         return Err(StoreError::StaleVersion {
             current: ticket.version,
         });

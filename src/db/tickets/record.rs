@@ -2,17 +2,17 @@
 //! with the clocks recomputed, in one transaction; and the service's own SLA events.
 
 use super::malfunction::affected_agencies;
-use super::{clocks_of, find_ticket, json_column};
+use super::{clocks_of, find_ticket, json_column, lock_ticket};
 use crate::db::clocks::{ClockOwner, StoredClock, deadline_column, replace_clocks};
 use crate::db::events::{insert_event, list_events};
 use crate::db::outbox::enqueue;
 use crate::db::schema::{ticket_interruptions, tickets};
 use crate::db::users::find_user;
 use crate::db::{DbConnection, StoreError, to_db_time, truncate_to_micros, write_transaction};
-use crate::domain::lifecycle::decide;
+use crate::domain::lifecycle::{EventRules, decide};
 use crate::domain::ticket::Ticket;
 use crate::domain::ticket::TicketEvent;
-use crate::domain::{Action, EventCommand, Principal};
+use crate::domain::{Action, EventCommand, Principal, VersionCheck};
 use crate::mail::MailSettings;
 use crate::mail::notices::{agency_notices, public_notice};
 use crate::sla::SlaEngine;
@@ -27,25 +27,27 @@ pub struct EventContext<'a> {
     /// For the messages `notify_agency` and `notify_users` write to the outbox.
     pub mail: &'a MailSettings,
     pub actor: &'a Principal,
+    /// Limits from the configuration (how far back an interruption may start).
+    pub rules: EventRules,
     pub now: DateTime<Utc>,
 }
 
 /// Records `command` on the ticket and returns the event with the updated ticket; a
 /// notification's e-mails are written to the outbox in the same transaction.
-/// `expected_version` comes from `If-Match`. Without it, a concurrent change makes us judge
-/// the command again against the new state (so of two simultaneous `take_charge`, the second
-/// is refused as a transition, not lost).
+/// `expected` comes from `If-Match`. Writers on one ticket queue on its row lock and are
+/// judged one after the other against the state the previous one left (so of two
+/// simultaneous `take_charge`, the second is refused as a transition, not lost).
 pub fn record_event(
     conn: &mut DbConnection,
     context: &EventContext,
     ticket_id: Uuid,
     command: &EventCommand,
-    expected_version: Option<i64>,
+    expected: &VersionCheck,
 ) -> Result<(TicketEvent, Ticket, Vec<StoredClock>), StoreError> {
     const ATTEMPTS: usize = 8;
     let attempt = |conn: &mut DbConnection| {
         write_transaction(conn, |conn| {
-            apply_event(conn, context, ticket_id, command, expected_version)
+            apply_event(conn, context, ticket_id, command, expected)
         })
     };
     for _ in 1..ATTEMPTS {
@@ -63,11 +65,12 @@ fn apply_event(
     context: &EventContext,
     ticket_id: Uuid,
     command: &EventCommand,
-    expected_version: Option<i64>,
+    expected: &VersionCheck,
 ) -> Result<(TicketEvent, Ticket, Vec<StoredClock>), StoreError> {
     let (engine, actor, now) = (context.engine, context.actor, context.now);
+    lock_ticket(conn, ticket_id)?;
     let mut ticket = find_ticket(conn, ticket_id)?.ok_or(StoreError::NotFound("ticket"))?;
-    if expected_version.is_some_and(|v| v != ticket.version) {
+    if !expected.admits(ticket.version) {
         return Err(StoreError::StaleVersion {
             current: ticket.version,
         });
@@ -88,7 +91,14 @@ fn apply_event(
         .rev()
         .find(|e| e.action == Action::InterruptionEnd)
         .map(|e| e.at);
-    let next = decide(&state, &command, actor, assignee.as_ref(), now)?;
+    let next = decide(
+        &state,
+        &command,
+        actor,
+        assignee.as_ref(),
+        &context.rules,
+        now,
+    )?;
 
     let previous_version = ticket.version;
     ticket.status = next.status;
@@ -155,11 +165,11 @@ fn apply_event(
     ))
     .execute(conn)?;
     if changed == 0 {
-        return Err(match expected_version {
-            Some(_) => StoreError::StaleVersion {
+        return Err(match expected.is_guarded() {
+            true => StoreError::StaleVersion {
                 current: find_ticket(conn, ticket_id)?.map_or(previous_version, |t| t.version),
             },
-            None => StoreError::Contended,
+            false => StoreError::Contended,
         });
     }
     insert_event(conn, &event)?;
@@ -202,7 +212,7 @@ fn record_interruption(conn: &mut DbConnection, event: &TicketEvent) -> Result<(
 }
 
 /// Records an event of the service itself (an SLA crossing) at `at`, inside the caller's
-/// transaction: a new version of the ticket, no change of state.
+/// transaction, which holds `lock_ticket`: a new version of the ticket, no change of state.
 pub fn record_service_event(
     conn: &mut DbConnection,
     ticket_id: Uuid,

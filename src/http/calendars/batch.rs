@@ -5,9 +5,9 @@ use super::{calendar_named, require_staff};
 use crate::domain::FieldError;
 use crate::http::AppState;
 use crate::http::auth::Caller;
-use crate::http::input::{parse_json, read_body};
+use crate::http::input::{JSON, instant_error, read_json};
 use crate::http::problem::ApiError;
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -15,8 +15,6 @@ use utoipa::ToSchema;
 
 /// Most items one batch request may carry.
 pub const MAX_BATCH_ITEMS: usize = 10_000;
-/// Batch bodies are larger than the rest; they get their own limit.
-const BATCH_BODY_LIMIT: usize = 4 * 1024 * 1024;
 /// Longest duration a deadline may be asked for: ten years of seconds.
 const MAX_SECONDS: i64 = 10 * 366 * 86_400;
 
@@ -75,18 +73,48 @@ pub struct ElapsedResult {
     pub seconds: i64,
 }
 
+/// What is wrong with a batch's items: malformed ones make it a 400; a batch whose only
+/// faults are values refused (leap seconds) is a 422.
+#[derive(Default)]
+struct BatchErrors {
+    errors: Vec<FieldError>,
+    malformed: bool,
+}
+
+impl BatchErrors {
+    fn malformed(&mut self, field: String, message: impl Into<String>) {
+        self.errors.push(FieldError::new(field, message));
+        self.malformed = true;
+    }
+
+    fn into_error(self) -> Option<ApiError> {
+        match (self.errors.is_empty(), self.malformed) {
+            (true, _) => None,
+            (false, true) => Some(ApiError::Malformed(self.errors)),
+            (false, false) => Some(ApiError::Invalid(crate::domain::Invalid(self.errors))),
+        }
+    }
+}
+
 fn instant_field(
     item: &Value,
     index: usize,
     key: &str,
-    errors: &mut Vec<FieldError>,
+    errors: &mut BatchErrors,
 ) -> Option<DateTime<Utc>> {
     let field = format!("items[{index}].{key}");
     match item.get(key).and_then(Value::as_str) {
-        None => errors.push(FieldError::new(field, "is required: an RFC 3339 instant")),
-        Some(text) => match DateTime::parse_from_rfc3339(text) {
-            Ok(at) => return Some(at.with_timezone(&Utc)),
-            Err(_) => errors.push(FieldError::new(field, "must be an RFC 3339 instant")),
+        None => errors.malformed(field, "is required: an RFC 3339 instant"),
+        Some(text) => match crate::domain::time::parse_instant(text) {
+            Ok(at) => return Some(at),
+            Err(e) => match instant_error(field, e) {
+                ApiError::Invalid(invalid) => errors.errors.extend(invalid.0),
+                ApiError::Malformed(malformed) => {
+                    errors.errors.extend(malformed);
+                    errors.malformed = true;
+                }
+                _ => unreachable!("instant errors are 400 or 422"),
+            },
         },
     }
     None
@@ -96,32 +124,30 @@ fn instant_field(
 /// fields in `errors`; answers 400 naming every bad item, or the results in order.
 async fn compute_batch<T>(
     state: &AppState,
+    request: &HttpRequest,
     payload: web::Payload,
-    compute: impl Fn(&Value, usize, &mut Vec<FieldError>) -> Option<T>,
+    compute: impl Fn(&Value, usize, &mut BatchErrors) -> Option<T>,
 ) -> Result<Vec<T>, ApiError> {
-    let limit = BATCH_BODY_LIMIT.max(state.settings.max_body_bytes);
-    let body = read_body(payload, limit).await?;
     #[derive(Deserialize)]
     #[serde(deny_unknown_fields)]
     struct Batch {
         items: Vec<Value>,
     }
-    let batch: Batch = parse_json(&body)?;
+    let batch: Batch = read_json(request, payload, JSON, state.batch_body_limits()).await?;
     if batch.items.len() > MAX_BATCH_ITEMS {
         return Err(ApiError::malformed(
             "items",
             format!("at most {MAX_BATCH_ITEMS} items per request"),
         ));
     }
-    let mut errors = Vec::new();
+    let mut errors = BatchErrors::default();
     let mut results = Vec::with_capacity(batch.items.len());
     for (index, item) in batch.items.iter().enumerate() {
         results.extend(compute(item, index, &mut errors));
     }
-    if errors.is_empty() {
-        Ok(results)
-    } else {
-        Err(ApiError::Malformed(errors))
+    match errors.into_error() {
+        None => Ok(results),
+        Some(error) => Err(error),
     }
 }
 
@@ -140,31 +166,27 @@ async fn compute_batch<T>(
 pub async fn compute_deadlines(
     state: web::Data<AppState>,
     caller: Caller,
+    request: HttpRequest,
     name: web::Path<String>,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
     require_staff(&caller)?;
     let calendar = calendar_named(&state, &name)?;
-    let deadlines = compute_batch(&state, payload, |item, index, errors| {
+    let deadlines = compute_batch(&state, &request, payload, |item, index, errors| {
         let start = instant_field(item, index, "start", errors);
         let seconds = match item.get("seconds").and_then(Value::as_i64) {
             Some(seconds) if (0..=MAX_SECONDS).contains(&seconds) => Some(seconds),
             _ => {
-                errors.push(FieldError::new(
+                errors.malformed(
                     format!("items[{index}].seconds"),
                     format!("must be a whole number from 0 to {MAX_SECONDS}"),
-                ));
+                );
                 None
             }
         };
         let deadline = calendar.deadline(start?, seconds?);
         deadline
-            .map_err(|e| {
-                errors.push(FieldError::new(
-                    format!("items[{index}].start"),
-                    e.to_string(),
-                ))
-            })
+            .map_err(|e| errors.malformed(format!("items[{index}].start"), e.to_string()))
             .ok()
             .map(|deadline| DeadlineResult { deadline })
     })
@@ -186,22 +208,18 @@ pub async fn compute_deadlines(
 pub async fn compute_elapsed(
     state: web::Data<AppState>,
     caller: Caller,
+    request: HttpRequest,
     name: web::Path<String>,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
     require_staff(&caller)?;
     let calendar = calendar_named(&state, &name)?;
-    let results = compute_batch(&state, payload, |item, index, errors| {
+    let results = compute_batch(&state, &request, payload, |item, index, errors| {
         let from = instant_field(item, index, "from", errors);
         let to = instant_field(item, index, "to", errors);
         calendar
             .elapsed(from?, to?)
-            .map_err(|e| {
-                errors.push(FieldError::new(
-                    format!("items[{index}].from"),
-                    e.to_string(),
-                ))
-            })
+            .map_err(|e| errors.malformed(format!("items[{index}].from"), e.to_string()))
             .ok()
             .map(|seconds| ElapsedResult { seconds })
     })

@@ -6,7 +6,7 @@ pub use batch::{compute_deadlines, compute_elapsed};
 
 use super::AppState;
 use super::auth::Caller;
-use super::input::{parse_json, parse_query, read_body};
+use super::input::{JSON, parse_query, read_json};
 use super::problem::ApiError;
 use crate::db;
 use crate::domain::validation::Checker;
@@ -289,17 +289,24 @@ pub struct CreateClosureRequest {
 /// Add a closure
 ///
 /// Closes the calendar for whole local days (e.g. a bridge day); admin only. Clocks computed
-/// from now on count it; clocks already stored change with their ticket's next event.
+/// from now on count it; clocks already stored change with their ticket's next event. The
+/// same days posted again with the same reason change nothing (200); with another reason,
+/// 409.
 #[utoipa::path(
     post, path = "/calendars/{name}/closures", tag = "calendars", operation_id = "create_closure",
     params(("name" = String, Path, description = "`default`.", max_length = 50)),
     request_body = CreateClosureRequest,
-    responses((status = 201, description = "The calendar with the closure.", body = CalendarResponse)),
+    responses(
+        (status = 201, description = "The calendar with the new closure.", body = CalendarResponse),
+        (status = 200, description = "The same closure was there already; nothing changed.", body = CalendarResponse),
+        (status = 409, description = "The 24x7 calendar never closes, or these days are closed already for another reason.", body = super::problem::Problem, content_type = "application/problem+json"),
+    ),
     security(("bearer" = []))
 )]
 pub async fn create_closure(
     state: web::Data<AppState>,
     caller: Caller,
+    http_request: HttpRequest,
     name: web::Path<String>,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
@@ -308,13 +315,13 @@ pub async fn create_closure(
     if calendar.always_open {
         return Err(ApiError::Conflict("the 24x7 calendar never closes".into()));
     }
-    let body = read_body(payload, state.settings.max_body_bytes).await?;
-    let request: CreateClosureRequest = parse_json(&body)?;
+    let request: CreateClosureRequest =
+        read_json(&http_request, payload, JSON, state.body_limits()).await?;
     let mut checker = Checker::new();
     if request.first_day.is_none() {
         checker.add("first_day", "is required (YYYY-MM-DD)");
     }
-    checker.required_text("reason", request.reason.as_deref(), 500);
+    checker.required_line("reason", request.reason.as_deref(), 500);
     let first = request.first_day.unwrap_or_default();
     let last = request.last_day.unwrap_or(first);
     use chrono::Datelike;
@@ -333,10 +340,14 @@ pub async fn create_closure(
         reason: request.reason.unwrap_or_default().trim().to_owned(),
     };
     let (calendar_name, user, now) = (calendar.name.clone(), caller.0.user_id, state.now());
-    state
+    let added = state
         .run(move |conn| db::calendars::insert_closure(conn, &calendar_name, &closure, user, now))
         .await?;
     state.reload_closures().await?;
     let calendar = calendar_named(&state, &name)?;
-    Ok(HttpResponse::Created().json(CalendarResponse::from(calendar.as_ref())))
+    let mut response = match added {
+        db::calendars::ClosureAdded::Created => HttpResponse::Created(),
+        db::calendars::ClosureAdded::AlreadyThere => HttpResponse::Ok(),
+    };
+    Ok(response.json(CalendarResponse::from(calendar.as_ref())))
 }

@@ -6,7 +6,7 @@ use crate::db::deliveries::{Delivery, DeliveryFilter};
 use crate::domain::validation::Checker;
 use crate::http::AppState;
 use crate::http::auth::Caller;
-use crate::http::input::{parse_instant_or_date, parse_json, parse_query, read_body};
+use crate::http::input::{JSON, parse_instant_or_date, parse_query, read_json};
 use crate::http::problem::ApiError;
 use crate::reports::delivery::{Deliverer, Outcome, Request, Trigger};
 use crate::reports::period::{ReportPeriod, parse_period};
@@ -164,11 +164,12 @@ fn requested_period(
 pub async fn create_deliveries(
     state: web::Data<AppState>,
     caller: Caller,
+    http_request: HttpRequest,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(caller.0.can_send_reports(), "send reports")?;
-    let body = read_body(payload, state.settings.max_body_bytes).await?;
-    let request = parse_json::<CreateDeliveriesRequest>(&body)?;
+    let request: CreateDeliveriesRequest =
+        read_json(&http_request, payload, JSON, state.body_limits()).await?;
     let zone = state
         .settings
         .report_zone()
@@ -291,9 +292,17 @@ pub async fn list_deliveries(
             .map(|t| parse_instant_or_date("to", t))
             .transpose()?,
     };
+    if let (Some(from), Some(to)) = (filter.period_from, filter.period_to)
+        && to < from
+    {
+        return Err(ApiError::malformed("to", "must not be before `from`"));
+    }
     filter.agency_id = super::readable_agency(&caller, filter.agency_id)?;
     let items = state
-        .run(move |conn| crate::db::deliveries::list_deliveries(conn, &filter, i64::from(limit)))
+        .run(move |conn| {
+            super::load_agency(conn, filter.agency_id)?;
+            crate::db::deliveries::list_deliveries(conn, &filter, i64::from(limit))
+        })
         .await?;
     Ok(HttpResponse::Ok().json(DeliveryList {
         items: items.into_iter().map(DeliveryResponse::from).collect(),

@@ -25,7 +25,8 @@ use actix_web::{HttpRequest, HttpResponse, web};
         (MalfunctionReport = "application/json"),
         (String = "text/csv"),
         (String = "text/html"),
-        (String = "text/plain")))),
+        (String = "text/plain"))),
+        (status = 406, description = "`Accept` allows none of JSON, CSV, HTML and plain text.", body = crate::http::problem::Problem, content_type = "application/problem+json")),
     security(("bearer" = []))
 )]
 pub async fn get_malfunction_report(
@@ -35,6 +36,7 @@ pub async fn get_malfunction_report(
 ) -> Result<HttpResponse, ApiError> {
     caller.require(caller.0.can_read_reports(), "read reports")?;
     let period = report_period(&caller, parse_query(&request)?)?;
+    let format = negotiate(&request, &Format::ALL)?;
     let (engine, now) = (state.engine(), state.now());
     let report = state
         .run(move |conn| {
@@ -50,7 +52,7 @@ pub async fn get_malfunction_report(
         })
         .await?;
     let centre = &state.settings.centre_name;
-    Ok(match negotiate(&request) {
+    Ok(match format {
         Format::Json => HttpResponse::Ok().json(&report),
         Format::Csv => csv_response(report.to_csv(), "malfunzionamenti.csv"),
         Format::Text => text_response(report.to_text(centre).map_err(ApiError::Internal)?),

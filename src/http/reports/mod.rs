@@ -88,8 +88,8 @@ pub(crate) fn latest_instant() -> DateTime<Utc> {
     DateTime::from_timestamp(253_402_300_799, 0).expect("9999-12-31 is representable")
 }
 
-/// What the caller asked for in `Accept`.
-#[derive(Clone, Copy, PartialEq, Eq)]
+/// The forms a report can be sent in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Format {
     Json,
     Csv,
@@ -97,21 +97,74 @@ pub(crate) enum Format {
     Html,
 }
 
-pub(crate) fn negotiate(request: &HttpRequest) -> Format {
-    let accept = request
-        .headers()
-        .get(header::ACCEPT)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
-    if accept.contains("text/csv") {
-        Format::Csv
-    } else if accept.contains("text/html") {
-        Format::Html
-    } else if accept.contains("text/plain") {
-        Format::Text
-    } else {
-        Format::Json
+impl Format {
+    /// Every form, in the order preferred when `Accept` likes several equally.
+    pub(crate) const ALL: [Format; 4] = [Format::Json, Format::Csv, Format::Html, Format::Text];
+
+    fn media_type(self) -> (&'static str, &'static str) {
+        match self {
+            Format::Json => ("application", "json"),
+            Format::Csv => ("text", "csv"),
+            Format::Text => ("text", "plain"),
+            Format::Html => ("text", "html"),
+        }
     }
+}
+
+/// The form `Accept` prefers among `offered` (RFC 9110 §12.5.1): each form gets the quality
+/// of the most specific range that matches it (`text/csv` over `text/*` over `*/*`); the
+/// highest quality above zero wins, ties going to the earlier in `offered`. No `Accept` is
+/// the first offered; nothing acceptable is a 406.
+pub(crate) fn negotiate(request: &HttpRequest, offered: &[Format]) -> Result<Format, ApiError> {
+    use actix_web::http::header::{Accept, Header, Quality};
+    use actix_web::mime::STAR;
+    if request.headers().get(header::ACCEPT).is_none() {
+        return Ok(offered[0]);
+    }
+    let accept = Accept::parse(request).map_err(|_| {
+        ApiError::malformed(
+            "Accept",
+            "must be a list of media ranges like text/csv;q=0.5",
+        )
+    })?;
+    if accept.is_empty() {
+        return Ok(offered[0]);
+    }
+    let quality_of = |format: Format| {
+        let (kind, subtype) = format.media_type();
+        accept
+            .iter()
+            .filter_map(|range| {
+                let specificity = match (range.item.type_(), range.item.subtype()) {
+                    (t, s) if t == kind && s == subtype => 3,
+                    (t, STAR) if t == kind => 2,
+                    (STAR, STAR) => 1,
+                    _ => return None,
+                };
+                Some((specificity, range.quality))
+            })
+            .max_by_key(|(specificity, _)| *specificity)
+            .map_or(Quality::ZERO, |(_, quality)| quality)
+    };
+    let mut best: Option<(Format, Quality)> = None;
+    for &format in offered {
+        let quality = quality_of(format);
+        if quality > Quality::ZERO && best.is_none_or(|(_, q)| quality > q) {
+            best = Some((format, quality));
+        }
+    }
+    best.map(|(format, _)| format)
+        .ok_or_else(|| ApiError::NotAcceptable {
+            offered: offered
+                .iter()
+                .map(|f| match f {
+                    Format::Json => "application/json",
+                    Format::Csv => "text/csv",
+                    Format::Text => "text/plain",
+                    Format::Html => "text/html",
+                })
+                .collect(),
+        })
 }
 
 /// Status-by-level summary
@@ -125,7 +178,8 @@ pub(crate) fn negotiate(request: &HttpRequest) -> Format {
     responses((status = 200, description = "The summary.", content(
         (StatusByLevel = "application/json"),
         (String = "text/csv"),
-        (String = "text/plain")))),
+        (String = "text/plain"))),
+        (status = 406, description = "`Accept` allows none of JSON, CSV and plain text.", body = super::problem::Problem, content_type = "application/problem+json")),
     security(("bearer" = []))
 )]
 pub async fn get_status_by_level(
@@ -135,24 +189,18 @@ pub async fn get_status_by_level(
 ) -> Result<HttpResponse, ApiError> {
     caller.require(caller.0.can_read_reports(), "read reports")?;
     let period = report_period(&caller, parse_query(&request)?)?;
+    let format = negotiate(&request, &[Format::Json, Format::Csv, Format::Text])?;
     let counts = state
         .run(move |conn| {
+            load_agency(conn, period.agency_id)?;
             db::summary::count_by_status_and_level(conn, period.from, period.to, period.agency_id)
         })
         .await?;
     let summary = StatusByLevel::from_counts(&counts).map_err(ApiError::Internal)?;
-    Ok(match negotiate(&request) {
+    Ok(match format {
         Format::Json => HttpResponse::Ok().json(summary),
-        Format::Csv => HttpResponse::Ok()
-            .content_type("text/csv; charset=utf-8")
-            .insert_header((
-                header::CONTENT_DISPOSITION,
-                "attachment; filename=\"status-by-level.csv\"",
-            ))
-            .body(summary.to_csv()),
-        Format::Text | Format::Html => HttpResponse::Ok()
-            .content_type("text/plain; charset=utf-8")
-            .body(summary.to_text()),
+        Format::Csv => csv_response(summary.to_csv(), "status-by-level.csv"),
+        Format::Text | Format::Html => text_response(summary.to_text()),
     })
 }
 

@@ -27,7 +27,8 @@ use actix_web::{HttpRequest, HttpResponse, web};
         (SlaComplianceReport = "application/json"),
         (String = "text/csv"),
         (String = "text/html"),
-        (String = "text/plain")))),
+        (String = "text/plain"))),
+        (status = 406, description = "`Accept` allows none of JSON, CSV, HTML and plain text.", body = crate::http::problem::Problem, content_type = "application/problem+json")),
     security(("bearer" = []))
 )]
 pub async fn get_sla_report(
@@ -37,6 +38,7 @@ pub async fn get_sla_report(
 ) -> Result<HttpResponse, ApiError> {
     caller.require(caller.0.can_read_reports(), "read reports")?;
     let period = report_period(&caller, parse_query(&request)?)?;
+    let format = negotiate(&request, &Format::ALL)?;
     let (engine, now, expectations) = (state.engine(), state.now(), state.settings.expectations());
     let agency_id = period.agency_id;
     let (report, agency) = state
@@ -54,7 +56,7 @@ pub async fn get_sla_report(
             Ok((report, agency))
         })
         .await?;
-    Ok(match negotiate(&request) {
+    Ok(match format {
         Format::Json => HttpResponse::Ok().json(&report),
         Format::Csv => csv_response(report.to_csv(), "sla.csv"),
         Format::Text => text_response(report.to_text()),

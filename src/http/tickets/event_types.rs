@@ -1,8 +1,10 @@
 //! Request and response bodies of a ticket's events (`/tickets/{id}/events`).
 
 use super::TicketResponse;
+use crate::domain::lifecycle::{event_fields, is_recorded_by_service};
 use crate::domain::ticket::TicketEvent;
 use crate::domain::{Action, EventCommand, ReplyChannel, Status};
+use crate::http::problem::ApiError;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -16,6 +18,7 @@ pub struct CreateEventRequest {
     #[schema(required = true)]
     pub event_type: Option<Action>,
     /// When it really happened (default now).
+    #[serde(default, deserialize_with = "crate::http::input::optional_instant")]
     pub at: Option<DateTime<Utc>>,
     /// For `reply`: `email` or `phone`.
     pub channel: Option<ReplyChannel>,
@@ -36,8 +39,36 @@ pub struct CreateEventRequest {
 }
 
 impl CreateEventRequest {
-    pub fn into_command(self) -> EventCommand {
-        EventCommand {
+    /// The command, once every field given belongs to the event's `type` (400 naming the
+    /// first that does not: a `resolution` on a `reply` would be stored and never read).
+    pub fn into_command(self) -> Result<EventCommand, ApiError> {
+        if let Some(action) = self.event_type.filter(|a| !is_recorded_by_service(*a)) {
+            let given = [
+                ("channel", self.channel.is_some()),
+                ("message", self.message.is_some()),
+                ("resolution", self.resolution.is_some()),
+                ("reason", self.reason.is_some()),
+                ("assignee_id", self.assignee_id.is_some()),
+                ("service", self.service.is_some()),
+            ];
+            let accepted = event_fields(action);
+            if let Some((field, _)) = given
+                .iter()
+                .find(|(field, given)| *given && !accepted.contains(field))
+            {
+                return Err(ApiError::malformed(
+                    *field,
+                    format!(
+                        "is not a field of a `{action}` event (its fields: {})",
+                        std::iter::once("at")
+                            .chain(accepted.iter().copied())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                ));
+            }
+        }
+        Ok(EventCommand {
             action: self.event_type,
             at: self.at,
             channel: self.channel,
@@ -46,7 +77,7 @@ impl CreateEventRequest {
             reason: self.reason,
             assignee_id: self.assignee_id,
             service: self.service,
-        }
+        })
     }
 }
 

@@ -6,10 +6,11 @@ use crate::domain::malfunction::MalfunctionPatch;
 use crate::domain::validation::Checker;
 use crate::http::AppState;
 use crate::http::auth::Caller;
-use crate::http::input::{if_match_version, parse_id, parse_json, read_body};
+use crate::http::input::present;
+use crate::http::input::{MERGE_PATCH, if_match, parse_id, read_json};
 use crate::http::problem::{ApiError, Problem};
 use actix_web::{HttpRequest, HttpResponse, web};
-use serde::{Deserialize, Deserializer};
+use serde::Deserialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
@@ -35,15 +36,6 @@ pub struct UpdateTicketRequest {
     #[serde(default, deserialize_with = "present")]
     #[schema(value_type = Option<String>, max_length = 10000)]
     pub actions_taken: Option<Option<String>>,
-}
-
-/// A field that is present (even as `null`) becomes `Some`.
-fn present<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>
-where
-    D: Deserializer<'de>,
-    T: Deserialize<'de>,
-{
-    T::deserialize(deserializer).map(Some)
 }
 
 impl UpdateTicketRequest {
@@ -89,19 +81,16 @@ pub async fn update_ticket(
 ) -> Result<HttpResponse, ApiError> {
     let id = parse_id("id", &id)?;
     require_ticket_writer(&state, &caller, id, "change tickets").await?;
-    let expected_version = if_match_version(&request)?;
-    let body = read_body(payload, state.settings.max_body_bytes).await?;
-    let patch = parse_json::<UpdateTicketRequest>(&body)?.into_patch()?;
+    let expected = if_match(&request)?;
+    let patch =
+        read_json::<UpdateTicketRequest>(&request, payload, MERGE_PATCH, state.body_limits())
+            .await?
+            .into_patch()?;
     let (actor, now) = (caller.0, state.now());
     let (ticket, clocks) = state
         .run(move |conn| {
             let (ticket, _) = db::tickets::malfunction::update_malfunction(
-                conn,
-                id,
-                &patch,
-                &actor,
-                expected_version,
-                now,
+                conn, id, &patch, &actor, &expected, now,
             )?;
             let clocks = clocks_of(conn, id)?;
             Ok((ticket, clocks))

@@ -14,7 +14,7 @@ pub use types::*;
 
 use super::AppState;
 use super::auth::Caller;
-use super::input::{etag, if_match_version, parse_id, parse_json, read_body};
+use super::input::{JSON, etag, if_match, parse_id, read_json};
 use super::problem::{ApiError, Problem};
 use crate::db;
 use crate::db::clocks::StoredClock;
@@ -50,8 +50,9 @@ pub async fn create_ticket(
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(caller.0.can_work_tickets(), "open tickets")?;
-    let body = read_body(payload, state.settings.max_body_bytes).await?;
-    let new = parse_json::<CreateTicketRequest>(&body)?.validate(state.now())?;
+    let new = read_json::<CreateTicketRequest>(&request, payload, JSON, state.body_limits())
+        .await?
+        .validate(state.now())?;
     let idempotency = idempotency_key(&request, &new)?;
     let (actor, now, engine) = (caller.0, state.now(), state.engine());
     let created = state
@@ -198,19 +199,22 @@ pub async fn create_ticket_event(
 ) -> Result<HttpResponse, ApiError> {
     let id = parse_id("id", &id)?;
     require_ticket_writer(&state, &caller, id, "record ticket events").await?;
-    let expected_version = if_match_version(&request)?;
-    let body = read_body(payload, state.settings.max_body_bytes).await?;
-    let command = parse_json::<CreateEventRequest>(&body)?.into_command();
+    let expected = if_match(&request)?;
+    let command = read_json::<CreateEventRequest>(&request, payload, JSON, state.body_limits())
+        .await?
+        .into_command()?;
     let (actor, now, engine, mail) = (caller.0, state.now(), state.engine(), state.mail.clone());
+    let rules = state.settings.event_rules();
     let (event, ticket, clocks) = state
         .run(move |conn| {
             let context = db::tickets::EventContext {
                 engine: &engine,
                 mail: &mail,
                 actor: &actor,
+                rules,
                 now,
             };
-            db::tickets::record_event(conn, &context, id, &command, expected_version)
+            db::tickets::record_event(conn, &context, id, &command, &expected)
         })
         .await?;
     if matches!(event.action, Action::NotifyAgency | Action::NotifyUsers) {

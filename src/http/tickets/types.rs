@@ -31,6 +31,7 @@ pub struct CreateTicketRequest {
     #[schema(required = true)]
     pub channel: Option<Channel>,
     /// When the report arrived (default now); SLA clocks start here.
+    #[serde(default, deserialize_with = "crate::http::input::optional_instant")]
     pub reported_at: Option<DateTime<Utc>>,
     /// The agency whose service is concerned.
     pub agency_id: Option<Uuid>,
@@ -56,7 +57,7 @@ impl CreateTicketRequest {
     /// Checks every field at once and returns the report to store.
     pub fn validate(self, now: DateTime<Utc>) -> Result<NewTicket, Invalid> {
         let mut checker = Checker::new();
-        checker.required_text("subject", self.subject.as_deref(), MAX_SUBJECT);
+        checker.required_line("subject", self.subject.as_deref(), MAX_SUBJECT);
         checker.optional_text("description", self.description.as_deref(), MAX_DESCRIPTION);
         if self.channel.is_none() {
             checker.add(
@@ -71,8 +72,8 @@ impl CreateTicketRequest {
             checker.add("reported_at", "must not be before 1970");
         }
         let requester = self.requester.unwrap_or_default();
-        checker.optional_text("requester.name", requester.name.as_deref(), 200);
-        checker.optional_text("requester.phone", requester.phone.as_deref(), 50);
+        checker.optional_line("requester.name", requester.name.as_deref(), 200);
+        checker.optional_line("requester.phone", requester.phone.as_deref(), 50);
         if let Some(email) = requester.email.as_deref() {
             checker.email("requester.email", email);
         }
