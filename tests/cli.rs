@@ -148,3 +148,30 @@ fn the_demo_seed_follows_the_2016_mix() {
     );
     assert!(sla.contains("SLA.6") && sla.contains("SLA.11"), "{sla}");
 }
+
+#[test]
+fn the_cli_refuses_a_leap_second_and_a_user_name_over_two_lines() {
+    let app = spawn_app();
+    let run = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_helpdesk"))
+            .args(args)
+            .env("DATABASE_URL", &app.database_url)
+            .env_remove("HELPDESK_DATABASE_URL")
+            .output()
+            .expect("the binary runs")
+    };
+    let leap = run(&["report", "sla", "--from", "2016-12-31T23:59:60Z"]);
+    assert!(!leap.status.success());
+    let error = String::from_utf8_lossy(&leap.stderr);
+    assert!(error.contains("leap second"), "{error}");
+    let name = run(&[
+        "user",
+        "add",
+        "--name",
+        "Anna\nVerdi",
+        "--role",
+        "supervisor",
+    ]);
+    assert!(!name.status.success());
+    assert!(name.stdout.is_empty(), "no token printed");
+}

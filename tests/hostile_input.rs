@@ -359,6 +359,8 @@ fn the_smaller_holes_are_closed() {
         json!({"subject": "x", "channel": "phone", "requester": {"name": "Anna\nVerdi"}}),
         json!({"subject": "x", "channel": "phone", "malfunction": true,
                "affected_services": ["PagoPA\r\n"]}),
+        // Multi-line texts keep line breaks but no escape sequences for a terminal.
+        json!({"subject": "x", "channel": "phone", "description": "\u{1b}[2J\u{1b}[31mrosso"}),
     ] {
         app.post("/tickets", &agent, &body).problem(422);
     }
@@ -375,6 +377,20 @@ fn the_smaller_holes_are_closed() {
         &json!({"name": "a\rb", "role": "supervisor"}),
     )
     .problem(422);
+
+    // A field given twice is named, in a body and in a query.
+    let reply = app.send(
+        "POST",
+        "/tickets",
+        Some(&agent),
+        &[],
+        Some(r#"{"subject": "a", "subject": "b", "channel": "phone"}"#),
+    );
+    reply.problem(400);
+    assert_eq!(reply.problem_fields(), ["subject"]);
+    let reply = app.get("/tickets?limit=1&limit=2", &agent);
+    reply.problem(400);
+    assert_eq!(reply.problem_fields(), ["limit"]);
 
     // A field that is not the event type's is refused, not stored.
     let ticket = app.open_ticket_id(&agent, phone_report("fields"));

@@ -116,6 +116,9 @@ fn head_answers_as_get_without_a_body() {
     }
     let missing = app.send("HEAD", "/tickets/nope", Some(&app.admin), &[], None);
     assert_eq!(missing.status, 400, "as GET: the id is not a UUID");
+    let refused = app.send("DELETE", "/tickets", Some(&app.admin), &[], None);
+    refused.problem(405);
+    assert_eq!(refused.header("allow"), Some("GET, POST, HEAD"));
 }
 
 #[test]

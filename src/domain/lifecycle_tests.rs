@@ -279,3 +279,87 @@ fn actions_name_their_missing_fields() {
         assert_eq!(named, fields, "{action}");
     }
 }
+
+#[test]
+fn the_acting_agent_decides_whether_it_may_take_charge_whoever_it_names() {
+    let escalated = state(Status::New, Level::Second);
+    let mut take = command(Action::TakeCharge);
+    let second = agent(Level::Second);
+    take.assignee_id = Some(second.user_id);
+    let rules = EventRules::default();
+    let refused = decide(
+        &escalated,
+        &take,
+        &agent(Level::First),
+        Some(&second),
+        &rules,
+        at(NOW),
+    );
+    assert!(
+        matches!(refused, Err(LifecycleError::Forbidden(_))),
+        "{refused:?}"
+    );
+    let first = agent(Level::First);
+    take.assignee_id = Some(first.user_id);
+    let refused = decide(&escalated, &take, &second, Some(&first), &rules, at(NOW)).unwrap_err();
+    assert_eq!(
+        refused,
+        LifecycleError::Invalid(Invalid::one(
+            "assignee_id",
+            "a ticket at level 2 needs a level-2 agent"
+        ))
+    );
+    let next = decide(
+        &escalated,
+        &command(Action::TakeCharge),
+        &second,
+        None,
+        &rules,
+        at(NOW),
+    )
+    .unwrap();
+    assert_eq!(
+        (next.status, next.assignee_id),
+        (Status::Open, Some(second.user_id))
+    );
+}
+
+#[test]
+fn an_open_interruption_ends_in_every_state() {
+    for status in [
+        Status::New,
+        Status::Open,
+        Status::OnHold,
+        Status::Resolved,
+        Status::ClosedNotInScope,
+    ] {
+        let mut ticket = state(status, Level::First);
+        ticket.malfunction = true;
+        ticket.interruption_open = true;
+        ticket.interruption_started_at = Some(at("2016-06-23T15:00:00Z"));
+        assert!(
+            allowed_actions(&ticket).contains(&Action::InterruptionEnd),
+            "{status}"
+        );
+        ticket.interruption_open = false;
+        assert!(!allowed_actions(&ticket).contains(&Action::InterruptionEnd));
+    }
+}
+
+#[test]
+fn an_interruption_starts_at_most_max_backdate_before_the_report() {
+    let mut ticket = state(Status::Open, Level::First);
+    ticket.malfunction = true;
+    let rules = EventRules {
+        max_backdate: chrono::Duration::days(2),
+    };
+    let mut start = command(Action::InterruptionStart);
+    start.at = Some(at("2016-06-21T15:29:59Z"));
+    let refused = decide(&ticket, &start, &agent(Level::First), None, &rules, at(NOW));
+    assert!(
+        matches!(refused, Err(LifecycleError::Invalid(_))),
+        "{refused:?}"
+    );
+    start.at = Some(at("2016-06-21T15:30:00Z"));
+    assert!(decide(&ticket, &start, &agent(Level::First), None, &rules, at(NOW)).is_ok());
+}

@@ -87,10 +87,11 @@ impl Checker {
         }
     }
 
+    /// Line breaks and tabs (the other control characters `max_chars` refuses already).
     fn one_line(&mut self, field: &str, text: &str) {
         if text
             .chars()
-            .any(|c| c != '\0' && (c.is_control() || c == '\u{2028}' || c == '\u{2029}'))
+            .any(|c| matches!(c, '\n' | '\r' | '\t' | '\u{2028}' | '\u{2029}'))
         {
             self.add(
                 field,
@@ -99,10 +100,21 @@ impl Checker {
         }
     }
 
+    /// At most `max` characters, and no control characters but line breaks and tabs.
     pub fn max_chars(&mut self, field: &str, text: &str, max: usize) {
         // PostgreSQL cannot store NUL in text; refuse it on both backends alike.
         if text.contains('\0') {
             self.add(field, "must not contain NUL characters");
+        } else if text
+            .chars()
+            .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
+        {
+            // An escape sequence in a cause would recolour (or rewrite) the terminal of
+            // whoever prints the text report.
+            self.add(
+                field,
+                "must not contain control characters other than line breaks and tabs",
+            );
         } else if text.chars().count() > max {
             self.add(field, format!("must be at most {max} characters"));
         }
@@ -150,9 +162,11 @@ mod tests {
         checker.optional_line("c", Some("tab\there"), 200);
         checker.optional_line("d", Some("riga\u{2028}nuova"), 200);
         checker.optional_line("e", None, 200);
+        checker.optional_text("f", Some("riga uno\r\nriga due\tcon tab"), 200);
+        checker.optional_text("g", Some("rosso \u{1b}[31m"), 200);
         let errors = checker.finish().unwrap_err().0;
         let fields: Vec<_> = errors.iter().map(|e| e.field.as_str()).collect();
-        assert_eq!(fields, ["b", "c", "d"]);
+        assert_eq!(fields, ["b", "c", "d", "g"]);
     }
 
     #[test]

@@ -110,7 +110,7 @@ pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
         if e.inner().is_eof() || (e.inner().is_syntax() && e.path().iter().next().is_none()) {
             ApiError::malformed("body", format!("is not valid JSON: {}", e.inner()))
         } else {
-            field_error(e.path().to_string(), e.inner().to_string())
+            field_error(e.path().to_string(), e.inner().to_string(), "body")
         }
     })?;
     deserializer
@@ -124,14 +124,16 @@ pub fn parse_query<T: DeserializeOwned>(request: &HttpRequest) -> Result<T, ApiE
     let pairs = form_urlencoded::parse(request.query_string().as_bytes());
     let deserializer = serde_urlencoded::Deserializer::new(pairs);
     serde_path_to_error::deserialize(deserializer)
-        .map_err(|e| field_error(e.path().to_string(), e.inner().to_string()))
+        .map_err(|e| field_error(e.path().to_string(), e.inner().to_string(), "query"))
 }
 
 /// Builds the field error. For a missing field the path points at its parent and only
 /// serde's message knows the field's name.
-fn field_error(path: String, message: String) -> ApiError {
+/// `whole` names the input itself (`body` or `query`) for an error outside any field.
+fn field_error(path: String, message: String, whole: &str) -> ApiError {
     let quoted = message.split('`').nth(1).map(str::to_owned);
-    let field = if message.starts_with("missing field") {
+    // A missing or repeated field is reported at its parent; its name is in the message.
+    let field = if message.starts_with("missing field") || message.starts_with("duplicate field") {
         let name = quoted.unwrap_or_default();
         if path == "." {
             name
@@ -139,7 +141,7 @@ fn field_error(path: String, message: String) -> ApiError {
             format!("{path}.{name}")
         }
     } else if path == "." {
-        "body".to_owned()
+        whole.to_owned()
     } else {
         path
     };
@@ -295,5 +297,10 @@ mod tests {
         assert_eq!(field_of(r#"{"name": "a", "inner": {}}"#), "inner.count");
         assert_eq!(field_of(r#"[1]"#), "body");
         assert_eq!(field_of(r#"{"name": "a"} trailing"#), "body");
+        assert_eq!(field_of(r#"{"name": "a", "name": "b"}"#), "name");
+        assert_eq!(
+            field_of(r#"{"name": "a", "inner": {"count": 1, "count": 2}}"#),
+            "inner.count"
+        );
     }
 }

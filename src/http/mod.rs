@@ -356,7 +356,14 @@ fn problem_for_plain_errors<B>(
         .headers()
         .iter()
         .filter(|(name, _)| *name != header::CONTENT_TYPE && *name != header::CONTENT_LENGTH)
-        .map(|(name, value)| (name.clone(), value.clone()))
+        .map(|(name, value)| match value.to_str() {
+            // `answer_head_as_get` serves HEAD wherever GET is routed; say so in a 405.
+            Ok(allowed) if *name == header::ALLOW && allowed.contains("GET") => (
+                name.clone(),
+                HeaderValue::from_str(&format!("{allowed}, HEAD")).unwrap_or(value.clone()),
+            ),
+            _ => (name.clone(), value.clone()),
+        })
         .collect();
     let problem = problem::Problem {
         problem_type: "about:blank".into(),
