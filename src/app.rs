@@ -4,8 +4,9 @@
 use crate::config::Settings;
 use crate::db::{self, Pool};
 use crate::domain::{Level, Role};
-use crate::http::auth::{generate_token, hash_token};
-use crate::http::{self, AppState, Clock};
+use crate::http::{self, AppState};
+use crate::runtime::{Clock, Runtime};
+use crate::tokens::{generate_token, hash_token};
 use chrono::{DateTime, Utc};
 use std::net::TcpListener;
 use uuid::Uuid;
@@ -107,16 +108,13 @@ pub fn start(
     let mailer = crate::mail::Mailer::from_settings(&settings)?;
     tracing::info!(transport = %mailer.describe(), "outbox delivers through");
     Ok(http::start_server(
-        AppState::new(pool, settings, clock, engine, mail),
+        AppState::new(Runtime::new(pool, settings, clock, engine, mail)),
         mailer,
         listener,
     )?)
 }
 
-/// The system clock.
-pub fn system_clock() -> Clock {
-    std::sync::Arc::new(Utc::now)
-}
+pub use crate::runtime::system_clock;
 
 /// The SLA engine as configured: the default calendar (with the configured patron saint) and
 /// `24x7`, the policies with their overrides, and the closures stored in the database.

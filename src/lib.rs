@@ -12,5 +12,7 @@ pub mod http;
 pub mod jobs;
 pub mod mail;
 pub mod reports;
+pub mod runtime;
 pub mod sla;
 pub mod templates;
+pub mod tokens;

@@ -60,7 +60,7 @@ pub fn staff(pool: &Pool) -> anyhow::Result<Vec<Principal>> {
                 role: Role::Agent,
                 level: Some(level),
                 agency_id: None,
-                token_hash: crate::http::auth::hash_token(&crate::http::auth::generate_token()),
+                token_hash: crate::tokens::hash_token(&crate::tokens::generate_token()),
             },
             Utc::now(),
         )?;

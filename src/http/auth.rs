@@ -5,12 +5,9 @@ use super::AppState;
 use super::problem::ApiError;
 use crate::db;
 use crate::domain::Principal;
+pub use crate::tokens::{generate_token, hash_token};
 use actix_web::dev::Payload;
 use actix_web::{FromRequest, HttpRequest, web};
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use rand::RngCore;
-use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
@@ -20,19 +17,6 @@ use std::time::{Duration, Instant};
 /// How long a looked-up token is trusted without asking the database again.
 const CACHE_TTL: Duration = Duration::from_secs(60);
 const CACHE_MAX_ENTRIES: usize = 10_000;
-
-/// A new random token, as handed to its user once.
-pub fn generate_token() -> String {
-    let mut bytes = [0u8; 32];
-    rand::rng().fill_bytes(&mut bytes);
-    format!("hd_{}", URL_SAFE_NO_PAD.encode(bytes))
-}
-
-/// The hash under which a token is stored.
-pub fn hash_token(token: &str) -> String {
-    let digest = Sha256::digest(token.as_bytes());
-    digest.iter().map(|b| format!("{b:02x}")).collect()
-}
 
 /// The bearer token of a request, if it carries one. The scheme's name is case-insensitive
 /// (RFC 9110 §11.1): `bearer` and `BEARER` are `Bearer`.
@@ -125,19 +109,5 @@ impl Caller {
                 self.0.role
             )))
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn tokens_are_random_and_hashes_stable() {
-        let (a, b) = (generate_token(), generate_token());
-        assert_ne!(a, b);
-        assert!(a.starts_with("hd_") && a.len() > 40);
-        assert_eq!(hash_token(&a), hash_token(&a));
-        assert_eq!(hash_token(&a).len(), 64);
     }
 }

@@ -15,90 +15,54 @@ pub mod status;
 pub mod tickets;
 pub mod users;
 
-use crate::config::Settings;
 use crate::db::ticket_writer::TicketWriter;
-use crate::db::{DbConnection, Pool, StoreError};
-use crate::mail::{MailSettings, Mailer};
-use crate::sla::SlaEngine;
+use crate::db::{DbConnection, StoreError};
+use crate::mail::Mailer;
+use crate::runtime::Runtime;
 use actix_web::body::MessageBody;
 use actix_web::dev::{Server, ServiceResponse};
 use actix_web::http::header::{self, HeaderName, HeaderValue};
 use actix_web::middleware::{ErrorHandlerResponse, ErrorHandlers, from_fn};
 use actix_web::{App, HttpMessage, HttpResponse, HttpServer, web};
-use chrono::{DateTime, Utc};
 use problem::{ApiError, PROBLEM_JSON};
 use std::net::TcpListener;
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
 use tracing_actix_web::{RequestId, TracingLogger};
 
-/// Where "now" comes from: the system clock in production, a fixed one in tests.
-pub type Clock = Arc<dyn Fn() -> DateTime<Utc> + Send + Sync>;
-
-/// What every handler shares.
+/// What every handler shares: the runtime below every entrance, and what only HTTP needs.
 pub struct AppState {
-    pub pool: Pool,
-    pub settings: Settings,
+    pub runtime: Arc<Runtime>,
     pub tokens: auth::TokenCache,
-    pub clock: Clock,
-    engine: RwLock<Arc<SlaEngine>>,
-    /// One closure reload at a time, so an older list never replaces a newer one.
-    closures_reload: tokio::sync::Mutex<()>,
     /// Group commit for `POST /tickets`.
     pub ticket_writer: TicketWriter,
-    /// What composing e-mails needs of the configuration.
-    pub mail: Arc<MailSettings>,
-    /// Wakes the outbox worker when an event has written messages.
-    pub outbox_wakeup: Arc<tokio::sync::Notify>,
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Runtime;
+    fn deref(&self) -> &Runtime {
+        &self.runtime
+    }
 }
 
 impl AppState {
-    pub fn new(
-        pool: Pool,
-        settings: Settings,
-        clock: Clock,
-        engine: SlaEngine,
-        mail: MailSettings,
-    ) -> AppState {
+    pub fn new(runtime: Runtime) -> AppState {
         // SQLite has one writer at a time: one writer thread batches best. PostgreSQL
         // overlaps a batch's statements with another's commit.
-        let writers = match crate::db::DatabaseUrl::parse(&settings.database_url) {
+        let writers = match crate::db::DatabaseUrl::parse(&runtime.settings.database_url) {
             Ok(crate::db::DatabaseUrl::Postgres(_)) => 3,
             _ => 1,
         };
         AppState {
-            ticket_writer: TicketWriter::start(pool.clone(), writers),
-            pool,
-            settings,
+            ticket_writer: TicketWriter::start(runtime.pool.clone(), writers),
             tokens: auth::TokenCache::default(),
-            clock,
-            engine: RwLock::new(Arc::new(engine)),
-            closures_reload: tokio::sync::Mutex::new(()),
-            mail: Arc::new(mail),
-            outbox_wakeup: Arc::new(tokio::sync::Notify::new()),
+            runtime: Arc::new(runtime),
         }
     }
 
-    /// The SLA engine as currently configured (closures included).
-    pub fn engine(&self) -> Arc<SlaEngine> {
-        self.engine
-            .read()
-            .map(|engine| engine.clone())
-            .unwrap_or_else(|poisoned| poisoned.into_inner().clone())
-    }
-
-    /// Replaces the engine's closures with those stored now (after a change, and
-    /// periodically so that instances sharing a database agree).
+    /// Reloads the calendars' closures (after a change on this instance).
     pub async fn reload_closures(&self) -> Result<(), ApiError> {
-        let _one_at_a_time = self.closures_reload.lock().await;
-        let closures = self.run(crate::db::calendars::list_closures).await?;
-        let engine = self
-            .engine()
-            .with_closures(&closures)
-            .map_err(|e| ApiError::Internal(e.to_string()))?;
-        if let Ok(mut current) = self.engine.write() {
-            *current = Arc::new(engine);
-        }
-        Ok(())
+        let runtime = self.runtime.clone();
+        self.run(move |conn| runtime.reload_closures(conn)).await
     }
 
     /// How large and how slow an ordinary request body may be.
@@ -115,11 +79,6 @@ impl AppState {
             max_bytes: self.settings.max_batch_body_bytes,
             ..self.body_limits()
         }
-    }
-
-    /// The current instant, from the injected clock.
-    pub fn now(&self) -> DateTime<Utc> {
-        (self.clock)()
     }
 
     /// Runs blocking database work on actix's blocking pool with a pooled connection.
@@ -241,8 +200,7 @@ pub fn start_server(
     let limiter = web::Data::new(limiter);
     spawn_limiter_cleanup(limiter.clone());
     actix_web::rt::spawn(crate::jobs::clock_watcher::watch(
-        state.pool.clone(),
-        state.clock.clone(),
+        state.runtime.clone(),
         watch_interval,
     ));
     actix_web::rt::spawn(crate::jobs::outbox_worker::run(
@@ -257,7 +215,7 @@ pub fn start_server(
         .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e.to_string()))?;
     if state.settings.report_check_interval_seconds > 0 {
         actix_web::rt::spawn(crate::jobs::report_scheduler::run(
-            state.clone(),
+            state.runtime.clone(),
             schedule,
             std::time::Duration::from_secs(state.settings.report_check_interval_seconds),
         ));

@@ -7,6 +7,7 @@ use crate::db::tickets::lock_ticket;
 use crate::db::tickets::record_service_event;
 use crate::db::{Pool, StoreError, is_retryable, write_transaction};
 use crate::domain::Action;
+use crate::runtime::Runtime;
 use chrono::{DateTime, Utc};
 use serde_json::{Map, Value, json};
 
@@ -67,12 +68,12 @@ fn record_with(
 }
 
 /// Runs `record_crossings` every `interval` until the server stops.
-pub async fn watch(pool: Pool, clock: crate::http::Clock, interval: std::time::Duration) {
+pub async fn watch(runtime: std::sync::Arc<Runtime>, interval: std::time::Duration) {
     let mut tick = actix_web::rt::time::interval(interval);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tick.tick().await;
-        let (pool, now) = (pool.clone(), clock());
+        let (pool, now) = (runtime.pool.clone(), runtime.now());
         match actix_web::web::block(move || record_crossings(&pool, now)).await {
             Ok(Ok(0)) => {}
             Ok(Ok(recorded)) => tracing::info!(recorded, "SLA crossings recorded"),

@@ -98,7 +98,7 @@ pub async fn run(
     pool: Pool,
     mailer: Arc<Mailer>,
     delivery: Delivery,
-    clock: crate::http::Clock,
+    clock: crate::runtime::Clock,
     interval: std::time::Duration,
     wakeup: Arc<tokio::sync::Notify>,
 ) {

@@ -78,7 +78,7 @@ pub fn deliver_due_reports(
 
 /// Runs `deliver_due_reports` every `interval` until the server stops.
 pub async fn run(
-    state: actix_web::web::Data<crate::http::AppState>,
+    state: std::sync::Arc<crate::runtime::Runtime>,
     schedule: Schedule,
     interval: std::time::Duration,
 ) {

@@ -116,10 +116,11 @@ fn spawn_on(
     settings.database_url = url.clone();
     let now = Arc::new(AtomicI64::new(now_micros));
     let clock_now = now.clone();
-    let clock: helpdesk::http::Clock = Arc::new(move || match clock_now.load(Ordering::SeqCst) {
-        i64::MIN => chrono::Utc::now(),
-        micros => chrono::DateTime::from_timestamp_micros(micros).unwrap(),
-    });
+    let clock: helpdesk::runtime::Clock =
+        Arc::new(move || match clock_now.load(Ordering::SeqCst) {
+            i64::MIN => chrono::Utc::now(),
+            micros => chrono::DateTime::from_timestamp_micros(micros).unwrap(),
+        });
     let pool = helpdesk::app::open_database(&settings).expect("open the test database");
     let server_pool = pool.clone();
     let admin = helpdesk::app::bootstrap_admin(&pool, chrono::Utc::now())

@@ -1,0 +1,81 @@
+//! What the entrances (HTTP, CLI) and the background jobs share, below all of them: the
+//! database pool, the settings, the injected clock, the SLA engine as the calendars stand, the
+//! e-mail settings and the wake-ups of the jobs. Nothing here knows HTTP.
+
+use crate::config::Settings;
+use crate::db::{DbConnection, Pool, StoreError};
+use crate::mail::MailSettings;
+use crate::sla::SlaEngine;
+use chrono::{DateTime, Utc};
+use std::sync::{Arc, RwLock};
+
+/// Where "now" comes from: the system clock in production, a fixed one in tests.
+pub type Clock = Arc<dyn Fn() -> DateTime<Utc> + Send + Sync>;
+
+/// The system clock.
+pub fn system_clock() -> Clock {
+    Arc::new(Utc::now)
+}
+
+/// The shared state of one running instance.
+pub struct Runtime {
+    pub pool: Pool,
+    pub settings: Settings,
+    pub clock: Clock,
+    engine: RwLock<Arc<SlaEngine>>,
+    /// One reload at a time, so an older reading never replaces a newer one.
+    reload: parking_lot::Mutex<()>,
+    /// What composing e-mails needs of the configuration.
+    pub mail: Arc<MailSettings>,
+    /// Wakes the outbox worker when an event has written messages.
+    pub outbox_wakeup: Arc<tokio::sync::Notify>,
+}
+
+impl Runtime {
+    pub fn new(
+        pool: Pool,
+        settings: Settings,
+        clock: Clock,
+        engine: SlaEngine,
+        mail: MailSettings,
+    ) -> Runtime {
+        Runtime {
+            pool,
+            settings,
+            clock,
+            engine: RwLock::new(Arc::new(engine)),
+            reload: parking_lot::Mutex::new(()),
+            mail: Arc::new(mail),
+            outbox_wakeup: Arc::new(tokio::sync::Notify::new()),
+        }
+    }
+
+    /// The current instant, from the injected clock.
+    pub fn now(&self) -> DateTime<Utc> {
+        (self.clock)()
+    }
+
+    /// The SLA engine as currently configured (closures included).
+    pub fn engine(&self) -> Arc<SlaEngine> {
+        self.engine
+            .read()
+            .map(|engine| engine.clone())
+            .unwrap_or_else(|poisoned| poisoned.into_inner().clone())
+    }
+
+    /// Replaces the engine's closures with those stored now (after a change, and
+    /// periodically so that instances sharing a database agree). Blocking: call it off the
+    /// async executor.
+    pub fn reload_closures(&self, conn: &mut DbConnection) -> Result<(), StoreError> {
+        let _one_at_a_time = self.reload.lock();
+        let closures = crate::db::calendars::list_closures(conn)?;
+        let engine = self
+            .engine()
+            .with_closures(&closures)
+            .map_err(|e| StoreError::Corrupt(format!("stored closures: {e}")))?;
+        if let Ok(mut current) = self.engine.write() {
+            *current = Arc::new(engine);
+        }
+        Ok(())
+    }
+}
