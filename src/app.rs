@@ -89,12 +89,11 @@ pub fn start(
     clock: Clock,
     listener: TcpListener,
 ) -> anyhow::Result<actix_web::dev::Server> {
-    let closures = match pool.get() {
-        Ok(mut conn) => db::calendars::list_closures(&mut conn)?,
-        // The database may be away at start; /status says so and closures load later.
-        Err(_) => Default::default(),
+    let engine = match pool.get() {
+        Ok(mut conn) => crate::calendars::engine_from_database(&settings, &mut conn, clock())?,
+        // The database may be away at start; /status says so and the calendars load later.
+        Err(_) => crate::calendars::build_engine(&settings, &Default::default())?,
     };
-    let engine = build_engine(&settings, &closures)?;
     if let Ok(mut conn) = pool.get() {
         let filled = db::clocks::backfill_outcomes(&mut conn, &engine)?;
         if filled > 0 {
@@ -115,56 +114,3 @@ pub fn start(
 }
 
 pub use crate::runtime::system_clock;
-
-/// The SLA engine as configured: the default calendar (with the configured patron saint) and
-/// `24x7`, the policies with their overrides, and the closures stored in the database.
-pub fn build_engine(
-    settings: &Settings,
-    closures: &std::collections::BTreeMap<String, Vec<crate::sla::Closure>>,
-) -> anyhow::Result<crate::sla::SlaEngine> {
-    use crate::sla::holidays::{italian_national_holidays, patron_saint};
-    use crate::sla::{Calendar, SlaEngine, default_policies};
-    let mut default = Calendar::italian_default();
-    let mut rules = italian_national_holidays();
-    if !settings.patron_saint.is_empty() {
-        rules.push(patron_saint(&settings.patron_saint).ok_or_else(|| {
-            anyhow::anyhow!(
-                "patron_saint `{}` is not in the table; known: {}",
-                settings.patron_saint,
-                crate::sla::holidays::PATRON_SAINTS
-                    .iter()
-                    .map(|(name, ..)| *name)
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            )
-        })?);
-    }
-    default.holidays.rules = rules;
-    let mut policies = default_policies();
-    for (code, change) in &settings.sla {
-        let policy = policies
-            .iter_mut()
-            .find(|p| &p.code == code)
-            .ok_or_else(|| anyhow::anyhow!("[sla.\"{code}\"]: no such SLA (SLA.6 to SLA.10)"))?;
-        if let Some(target) = change.target_seconds {
-            anyhow::ensure!(
-                target > 0,
-                "[sla.\"{code}\"] target_seconds must be positive"
-            );
-            policy.target_seconds = target;
-        }
-        if let Some(calendar) = &change.calendar {
-            policy.calendar = calendar.clone();
-        }
-        if let Some(pause) = change.pause_while_on_hold {
-            policy.pause_while_on_hold = pause;
-        }
-    }
-    let engine = SlaEngine::new(
-        vec![default, Calendar::always_open()],
-        policies,
-        settings.sla_at_risk_share,
-    )
-    .map_err(|e| anyhow::anyhow!(e))?;
-    Ok(engine.with_closures(closures)?)
-}

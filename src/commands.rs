@@ -3,7 +3,7 @@
 //! does the work (and is what the tests call).
 
 use crate::config::Settings;
-use crate::db::{self, Pool, StoreError};
+use crate::db::{self, Pool};
 use crate::domain::ticket::Agency;
 use crate::reports::delivery::{Deliverer, Outcome, Request, Trigger};
 use crate::reports::period::parse_period;
@@ -173,7 +173,5 @@ pub fn send(
 }
 
 fn engine(settings: &Settings, pool: &Pool) -> Result<crate::sla::SlaEngine, anyhow::Error> {
-    let closures = db::calendars::list_closures(&mut *pool.get()?)
-        .map_err(|e: StoreError| anyhow::anyhow!(e))?;
-    crate::app::build_engine(settings, &closures)
+    crate::calendars::engine_from_database(settings, &mut *pool.get()?, chrono::Utc::now())
 }

@@ -46,6 +46,11 @@ pub struct Settings {
     pub patron_saint: String,
     /// Per-SLA overrides, e.g. `[sla."SLA.7"] target_seconds = 14400`.
     pub sla: BTreeMap<String, SlaOverride>,
+    /// Business calendars besides `default` and `24x7` (or a new `default`), e.g.
+    /// `[calendars.ufficio]`; a definition given through the API wins over one given here.
+    pub calendars: BTreeMap<String, crate::sla::CalendarDefinition>,
+    /// How often an instance looks for calendar changes made on another instance, in seconds.
+    pub calendar_reload_seconds: u64,
     /// SMTP server in lettre's URL form (`smtp://host:25`, `smtp://host:587?tls=required`,
     /// `smtps://user:pass@host`); empty: messages become `.eml` files in `outbox_dir`.
     pub smtp_url: Secret,
@@ -103,7 +108,7 @@ impl std::fmt::Debug for Secret {
 #[serde(deny_unknown_fields)]
 pub struct SlaOverride {
     pub target_seconds: Option<i64>,
-    /// `default` or `24x7`.
+    /// Any calendar: `default`, `24x7`, or one defined in the file or through the API.
     pub calendar: Option<String>,
     pub pause_while_on_hold: Option<bool>,
 }
@@ -127,6 +132,8 @@ impl Default for Settings {
             sla_watch_interval_seconds: 30,
             patron_saint: "firenze".into(),
             sla: BTreeMap::new(),
+            calendars: BTreeMap::new(),
+            calendar_reload_seconds: 60,
             smtp_url: Secret::default(),
             smtp_timeout_seconds: 30,
             outbox_dir: "outbox".into(),
@@ -203,6 +210,11 @@ impl Settings {
             self.max_batch_body_bytes >= self.max_body_bytes,
             "max_batch_body_bytes must be at least max_body_bytes"
         );
+        anyhow::ensure!(
+            self.calendar_reload_seconds >= 1,
+            "calendar_reload_seconds must be at least 1"
+        );
+        crate::calendars::configured_calendars(self)?;
         anyhow::ensure!(
             self.request_body_timeout_seconds >= 1,
             "request_body_timeout_seconds must be at least 1"

@@ -3,6 +3,7 @@
 //! `jobs/` below; `domain/` and `sla/` at the bottom, free of I/O.
 
 pub mod app;
+pub mod calendars;
 pub mod commands;
 pub mod config;
 pub mod db;

@@ -19,6 +19,8 @@ pub fn system_clock() -> Clock {
 
 /// The shared state of one running instance.
 pub struct Runtime {
+    /// This instance, as the holder of a job's lease.
+    pub instance_id: uuid::Uuid,
     pub pool: Pool,
     pub settings: Settings,
     pub clock: Clock,
@@ -29,6 +31,8 @@ pub struct Runtime {
     pub mail: Arc<MailSettings>,
     /// Wakes the outbox worker when an event has written messages.
     pub outbox_wakeup: Arc<tokio::sync::Notify>,
+    /// Wakes the calendar follower when a calendar (or an agency's calendar) changed.
+    pub calendar_wakeup: Arc<tokio::sync::Notify>,
 }
 
 impl Runtime {
@@ -40,6 +44,7 @@ impl Runtime {
         mail: MailSettings,
     ) -> Runtime {
         Runtime {
+            instance_id: uuid::Uuid::new_v4(),
             pool,
             settings,
             clock,
@@ -47,6 +52,7 @@ impl Runtime {
             reload: parking_lot::Mutex::new(()),
             mail: Arc::new(mail),
             outbox_wakeup: Arc::new(tokio::sync::Notify::new()),
+            calendar_wakeup: Arc::new(tokio::sync::Notify::new()),
         }
     }
 
@@ -63,19 +69,27 @@ impl Runtime {
             .unwrap_or_else(|poisoned| poisoned.into_inner().clone())
     }
 
-    /// Replaces the engine's closures with those stored now (after a change, and
-    /// periodically so that instances sharing a database agree). Blocking: call it off the
-    /// async executor.
-    pub fn reload_closures(&self, conn: &mut DbConnection) -> Result<(), StoreError> {
+    /// Rebuilds the engine when a calendar's version moved in the database (a definition or a
+    /// closure changed, here or on another instance); returns whether it did. The first time
+    /// (the database was away at start) it records the configured calendars too. Blocking:
+    /// call it off the async executor.
+    pub fn reload_calendars(&self, conn: &mut DbConnection) -> Result<bool, StoreError> {
         let _one_at_a_time = self.reload.lock();
-        let closures = crate::db::calendars::list_closures(conn)?;
-        let engine = self
-            .engine()
-            .with_closures(&closures)
-            .map_err(|e| StoreError::Corrupt(format!("stored closures: {e}")))?;
-        if let Ok(mut current) = self.engine.write() {
-            *current = Arc::new(engine);
+        let current = self.engine();
+        let stored = crate::db::calendars::calendar_versions(conn)?;
+        if stored == current.versions && !stored.is_empty() {
+            return Ok(false);
         }
-        Ok(())
+        let engine = if stored.is_empty() {
+            crate::calendars::engine_from_database(&self.settings, conn, self.now())
+        } else {
+            let calendars = crate::db::calendars::load_calendars(conn)?;
+            crate::calendars::build_engine(&self.settings, &calendars)
+        }
+        .map_err(|e| StoreError::Corrupt(format!("the stored calendars: {e:#}")))?;
+        if let Ok(mut slot) = self.engine.write() {
+            *slot = Arc::new(engine);
+        }
+        Ok(true)
     }
 }

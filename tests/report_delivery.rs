@@ -22,7 +22,7 @@ fn scheduling(settings: &Settings) -> Settings {
 
 /// Runs one scheduler pass in the test's thread, as a fresh process would.
 fn scheduler_pass(app: &TestApp, settings: &Settings) -> helpdesk::jobs::report_scheduler::Pass {
-    let engine = helpdesk::app::build_engine(settings, &Default::default()).unwrap();
+    let engine = helpdesk::calendars::build_engine(settings, &Default::default()).unwrap();
     let mail = helpdesk::mail::MailSettings::from_settings(settings).unwrap();
     let deliverer = Deliverer {
         engine: &engine,

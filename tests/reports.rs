@@ -361,7 +361,7 @@ fn clocks_stopped_before_the_report_columns_existed_are_filled_in() {
         .execute(&mut *conn)
         .unwrap();
     let engine =
-        helpdesk::app::build_engine(&common::test_settings(), &Default::default()).unwrap();
+        helpdesk::calendars::build_engine(&common::test_settings(), &Default::default()).unwrap();
     assert_eq!(
         helpdesk::db::clocks::backfill_outcomes(&mut conn, &engine).unwrap(),
         1,

@@ -9,8 +9,9 @@ use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
 use uuid::Uuid;
 
+// `treat_none_as_null`: a calendar cleared by a PATCH must be written as NULL, not skipped.
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
-#[diesel(table_name = agencies)]
+#[diesel(table_name = agencies, treat_none_as_null = true)]
 struct AgencyRow {
     id: String,
     code: String,
@@ -19,6 +20,7 @@ struct AgencyRow {
     created_at: NaiveDateTime,
     updated_at: NaiveDateTime,
     version: i64,
+    calendar: Option<String>,
 }
 
 impl TryFrom<AgencyRow> for Agency {
@@ -30,6 +32,7 @@ impl TryFrom<AgencyRow> for Agency {
             name: row.name,
             contacts: serde_json::from_str(&row.contacts)
                 .map_err(|e| StoreError::Corrupt(format!("agencies.contacts: {e}")))?,
+            calendar: row.calendar,
             created_at: from_db_time(row.created_at),
             updated_at: from_db_time(row.updated_at),
             version: row.version,
@@ -43,25 +46,34 @@ fn to_row(agency: &Agency) -> AgencyRow {
         code: agency.code.clone(),
         name: agency.name.clone(),
         contacts: serde_json::to_string(&agency.contacts).expect("strings serialize"),
+        calendar: agency.calendar.clone(),
         created_at: to_db_time(agency.created_at),
         updated_at: to_db_time(agency.updated_at),
         version: agency.version,
     }
 }
 
+/// A new agency's fields.
+#[derive(Debug, Clone)]
+pub struct NewAgency {
+    pub code: String,
+    pub name: String,
+    pub contacts: Vec<String>,
+    pub calendar: Option<String>,
+}
+
 /// Inserts a new agency; its `code` must be unused.
 pub fn insert_agency(
     conn: &mut DbConnection,
-    code: String,
-    name: String,
-    contacts: Vec<String>,
+    new: NewAgency,
     now: DateTime<Utc>,
 ) -> Result<Agency, StoreError> {
     let agency = Agency {
         id: Uuid::now_v7(),
-        code,
-        name,
-        contacts,
+        code: new.code,
+        name: new.name,
+        contacts: new.contacts,
+        calendar: new.calendar,
         created_at: now,
         updated_at: now,
         version: 1,
@@ -96,14 +108,22 @@ pub fn list_agencies(conn: &mut DbConnection) -> Result<Vec<Agency>, StoreError>
         .collect()
 }
 
-/// Changes name and/or contacts; `expected` (from `If-Match`) guards lost updates. Writers
-/// queue on the agency's row; a change that changes nothing writes nothing (the version
-/// stays).
+/// A change to an agency (merge patch: `None` leaves a field; `calendar: Some(None)` clears it).
+#[derive(Debug, Clone, Default)]
+pub struct AgencyPatch {
+    pub name: Option<String>,
+    pub contacts: Option<Vec<String>>,
+    pub calendar: Option<Option<String>>,
+}
+
+/// Changes an agency; `expected` (from `If-Match`) guards lost updates. Writers queue on the
+/// agency's row; a change that changes nothing writes nothing (the version stays). A new
+/// calendar makes the clocks of the agency's tickets stale, for the calendar follower to
+/// recompute.
 pub fn update_agency(
     conn: &mut DbConnection,
     id: Uuid,
-    name: Option<String>,
-    contacts: Option<Vec<String>>,
+    patch: AgencyPatch,
     expected: &VersionCheck,
     now: DateTime<Utc>,
 ) -> Result<Agency, StoreError> {
@@ -119,31 +139,49 @@ pub fn update_agency(
                 current: agency.version,
             });
         }
-        let previous_version = agency.version;
-        let before = (agency.name.clone(), agency.contacts.clone());
-        if let Some(name) = name {
+        let before = agency.clone();
+        if let Some(name) = patch.name {
             agency.name = name;
         }
-        if let Some(contacts) = contacts {
+        if let Some(contacts) = patch.contacts {
             agency.contacts = contacts;
         }
-        if (agency.name.clone(), agency.contacts.clone()) == before {
+        if let Some(calendar) = patch.calendar {
+            agency.calendar = calendar;
+        }
+        if (&agency.name, &agency.contacts, &agency.calendar)
+            == (&before.name, &before.contacts, &before.calendar)
+        {
             return Ok(agency);
         }
         agency.updated_at = now;
         agency.version += 1;
-        let changed = diesel::update(
-            agencies::table
-                .find(id.to_string())
-                .filter(agencies::version.eq(previous_version)),
-        )
-        .set(&to_row(&agency))
-        .execute(conn)?;
-        if changed == 0 {
-            return Err(StoreError::StaleVersion {
-                current: previous_version + 1,
-            });
+        diesel::update(agencies::table.find(id.to_string()))
+            .set(&to_row(&agency))
+            .execute(conn)?;
+        if agency.calendar != before.calendar {
+            super::clocks::mark_agency_clocks_stale(conn, id)?;
         }
         find_agency(conn, id)?.ok_or(StoreError::NotFound("agency"))
     })
+}
+
+/// The calendar of an agency's office hours, read for computing its tickets' clocks. On
+/// PostgreSQL the row is share-locked for the transaction: a change of the calendar waits for
+/// the clocks computed with the old one, and marks them stale after they are written.
+pub fn agency_calendar(
+    conn: &mut DbConnection,
+    id: Option<Uuid>,
+) -> Result<Option<String>, StoreError> {
+    let Some(id) = id else {
+        return Ok(None);
+    };
+    let query = agencies::table
+        .find(id.to_string())
+        .select(agencies::calendar);
+    let found: Option<Option<String>> = match conn {
+        DbConnection::Postgresql(pg) => query.for_share().get_result(pg).optional()?,
+        DbConnection::Sqlite(_) => query.get_result(conn).optional()?,
+    };
+    Ok(found.flatten())
 }

@@ -31,6 +31,8 @@ struct ClockRow {
     agency_id: Option<String>,
     outcome: Option<String>,
     elapsed_seconds: Option<i64>,
+    calendar_version: i64,
+    span_end: NaiveDateTime,
 }
 
 /// What the reports need of a clock's ticket, stored beside each clock.
@@ -50,6 +52,21 @@ pub struct StoredClock {
     pub clock: Clock,
     pub risk_recorded: bool,
     pub breach_recorded: bool,
+    /// The version of its calendar the clock was computed with.
+    pub calendar_version: i64,
+}
+
+/// The last instant whose business time can change the stored clock: its stop (or its
+/// deadline, when later: the time counted runs to the stop), its deadline while it runs, the
+/// end of time while it is paused with time left. A calendar change that affects nothing
+/// before `started_at` or after this leaves the clock as it is.
+pub fn span_end(clock: &Clock) -> DateTime<Utc> {
+    let end = match (clock.stopped_at, clock.deadline) {
+        (Some(stop), Some(deadline)) => Some(stop.max(deadline)),
+        (Some(stop), None) => Some(stop),
+        (None, deadline) => deadline,
+    };
+    end.unwrap_or_else(|| crate::db::calendars::all_time().1)
 }
 
 /// `applies_from` may be "always" (the minimum instant); stored as 0001-01-01 to stay in the
@@ -79,6 +96,7 @@ impl TryFrom<ClockRow> for StoredClock {
             },
             risk_recorded: row.risk_recorded,
             breach_recorded: row.breach_recorded,
+            calendar_version: row.calendar_version,
         })
     }
 }
@@ -97,6 +115,7 @@ pub fn insert_clocks(
                 clock: clock.clone(),
                 risk_recorded: false,
                 breach_recorded: false,
+                calendar_version: owner.engine.version_of(&clock.calendar),
             };
             insert_clock(conn, owner, &stored)?;
             Ok(stored)
@@ -123,19 +142,56 @@ pub fn replace_clocks(
     clocks
         .iter()
         .map(|clock| {
-            let previous = before.get(&clock.code);
-            let stored = StoredClock {
-                ticket_id,
-                clock: clock.clone(),
-                risk_recorded: previous
-                    .is_some_and(|p| p.risk_recorded && p.clock.at_risk_at == clock.at_risk_at),
-                breach_recorded: previous
-                    .is_some_and(|p| p.breach_recorded && p.clock.deadline == clock.deadline),
-            };
+            let stored = carry_flags(before.get(&clock.code), ticket_id, clock, owner.engine);
             insert_clock(conn, owner, &stored)?;
             Ok(stored)
         })
         .collect()
+}
+
+/// `clock` as it will be stored, computed again over `previous`: a crossing already recorded
+/// stays recorded while the instant it was about stays the same.
+pub fn carry_flags(
+    previous: Option<&StoredClock>,
+    ticket_id: Uuid,
+    clock: &Clock,
+    engine: &SlaEngine,
+) -> StoredClock {
+    StoredClock {
+        ticket_id,
+        clock: clock.clone(),
+        risk_recorded: previous
+            .is_some_and(|p| p.risk_recorded && p.clock.at_risk_at == clock.at_risk_at),
+        breach_recorded: previous
+            .is_some_and(|p| p.breach_recorded && p.clock.deadline == clock.deadline),
+        calendar_version: engine.version_of(&clock.calendar),
+    }
+}
+
+/// A stopped clock's outcome and counted time (for the reports), `None` while it runs or when
+/// its calendar is unknown.
+pub fn outcome_of(
+    engine: &SlaEngine,
+    clock: &Clock,
+) -> Result<Option<(crate::sla::ClockState, i64)>, StoreError> {
+    match engine.calendar(&clock.calendar) {
+        Some(calendar) => clock
+            .outcome(calendar)
+            .map_err(|e| StoreError::Corrupt(format!("clock {}: {e}", clock.code))),
+        None => Ok(None),
+    }
+}
+
+/// Marks every clock of the agency's tickets as computed with no calendar version, for the
+/// calendar follower to compute again (the agency's calendar changed).
+pub fn mark_agency_clocks_stale(
+    conn: &mut DbConnection,
+    agency_id: Uuid,
+) -> Result<(), StoreError> {
+    diesel::update(ticket_clocks::table.filter(ticket_clocks::agency_id.eq(agency_id.to_string())))
+        .set(ticket_clocks::calendar_version.eq(0))
+        .execute(conn)?;
+    Ok(())
 }
 
 /// One row at a time: multi-row inserts do not compile through the backend enum.
@@ -145,12 +201,7 @@ fn insert_clock(
     stored: &StoredClock,
 ) -> Result<(), StoreError> {
     let clock = &stored.clock;
-    let outcome = match owner.engine.calendar(&clock.calendar) {
-        Some(calendar) => clock
-            .outcome(calendar)
-            .map_err(|e| StoreError::Corrupt(format!("clock {}: {e}", clock.code)))?,
-        None => None,
-    };
+    let outcome = outcome_of(owner.engine, clock)?;
     let row = ClockRow {
         ticket_id: stored.ticket_id.to_string(),
         code: clock.code.clone(),
@@ -170,6 +221,8 @@ fn insert_clock(
         agency_id: owner.agency_id.map(|id| id.to_string()),
         outcome: outcome.map(|(state, _)| state.as_str().to_owned()),
         elapsed_seconds: outcome.map(|(_, elapsed)| elapsed),
+        calendar_version: stored.calendar_version,
+        span_end: to_db_time(span_end(clock)),
     };
     diesel::insert_into(ticket_clocks::table)
         .values(&row)
@@ -231,12 +284,21 @@ pub fn unrecorded_crossings(
     limit: i64,
 ) -> Result<Vec<(StoredClock, Crossing)>, StoreError> {
     let now = to_db_time(now);
+    // A clock computed with an older version of its calendar waits for the calendar follower:
+    // its deadline may be one the calendar no longer gives.
+    let current = || {
+        diesel::dsl::sql::<diesel::sql_types::Bool>(
+            "EXISTS (SELECT 1 FROM calendars c WHERE c.name = ticket_clocks.calendar \
+             AND c.version = ticket_clocks.calendar_version)",
+        )
+    };
     // The literal conditions match the partial indexes' (a bound value would not, on SQLite):
     // met clocks, most of history, never cross.
     let breached: Vec<ClockRow> = ticket_clocks::table
         .filter(diesel::dsl::sql::<diesel::sql_types::Bool>(
             "(outcome IS NULL OR outcome = 'breached')",
         ))
+        .filter(current())
         .filter(ticket_clocks::breach_recorded.eq(false))
         .filter(ticket_clocks::deadline.lt(now))
         .filter(ticket_clocks::applies_from.le(now))
@@ -252,6 +314,7 @@ pub fn unrecorded_crossings(
         .load(conn)?;
     let at_risk: Vec<ClockRow> = ticket_clocks::table
         .filter(ticket_clocks::outcome.is_null())
+        .filter(current())
         .filter(ticket_clocks::risk_recorded.eq(false))
         .filter(ticket_clocks::breach_recorded.eq(false))
         .filter(ticket_clocks::at_risk_at.le(now))

@@ -91,3 +91,22 @@ pub fn list_events(
 pub fn count_events(conn: &mut DbConnection) -> Result<i64, StoreError> {
     Ok(ticket_events::table.count().get_result(conn)?)
 }
+
+/// The histories of several tickets, each oldest first.
+pub fn list_events_of(
+    conn: &mut DbConnection,
+    ticket_ids: &[uuid::Uuid],
+) -> Result<std::collections::HashMap<uuid::Uuid, Vec<TicketEvent>>, StoreError> {
+    let mut histories: std::collections::HashMap<uuid::Uuid, Vec<TicketEvent>> =
+        std::collections::HashMap::new();
+    let rows: Vec<EventRow> = ticket_events::table
+        .filter(ticket_events::ticket_id.eq_any(ticket_ids.iter().map(uuid::Uuid::to_string)))
+        .order((ticket_events::ticket_id, ticket_events::sequence.asc()))
+        .select(EventRow::as_select())
+        .load(conn)?;
+    for row in rows {
+        let event = TicketEvent::try_from(row)?;
+        histories.entry(event.ticket_id).or_default().push(event);
+    }
+    Ok(histories)
+}

@@ -9,6 +9,7 @@ diesel::table! {
         created_at -> Timestamp,
         updated_at -> Timestamp,
         version -> BigInt,
+        calendar -> Nullable<Text>,
     }
 }
 
@@ -59,6 +60,7 @@ diesel::table! {
         cause -> Nullable<Text>,
         actions_taken -> Nullable<Text>,
         interruption_started_at -> Nullable<Timestamp>,
+        last_sequence -> BigInt,
     }
 }
 
@@ -140,6 +142,8 @@ diesel::table! {
         agency_id -> Nullable<Text>,
         outcome -> Nullable<Text>,
         elapsed_seconds -> Nullable<BigInt>,
+        calendar_version -> BigInt,
+        span_end -> Timestamp,
     }
 }
 
@@ -179,6 +183,37 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    calendars (name) {
+        name -> Text,
+        definition -> Nullable<Text>,
+        fingerprint -> Text,
+        version -> BigInt,
+        updated_at -> Timestamp,
+        updated_by -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    calendar_changes (calendar, version) {
+        calendar -> Text,
+        version -> BigInt,
+        kind -> Text,
+        affects_from -> Timestamp,
+        affects_to -> Timestamp,
+        recorded_at -> Timestamp,
+        recorded_by -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    job_leases (name) {
+        name -> Text,
+        holder -> Text,
+        expires_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(ticket_events -> tickets (ticket_id));
 diesel::joinable!(ticket_clocks -> tickets (ticket_id));
 diesel::joinable!(users -> agencies (agency_id));
@@ -201,4 +236,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     outbox,
     ticket_interruptions,
     report_deliveries,
+    calendars,
+    calendar_changes,
+    job_leases,
 );

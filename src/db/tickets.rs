@@ -22,6 +22,7 @@ use uuid::Uuid;
 
 mod list;
 pub mod malfunction;
+pub mod recompute;
 mod record;
 pub use record::{EventContext, record_event, record_service_event};
 pub mod numbers;
@@ -56,6 +57,7 @@ struct TicketRow {
     cause: Option<String>,
     actions_taken: Option<String>,
     interruption_started_at: Option<NaiveDateTime>,
+    last_sequence: i64,
 }
 
 impl TryFrom<TicketRow> for Ticket {
@@ -104,6 +106,7 @@ impl TryFrom<TicketRow> for Ticket {
             created_at: from_db_time(row.created_at),
             updated_at: from_db_time(row.updated_at),
             version: row.version,
+            last_sequence: row.last_sequence,
         })
     }
 }
@@ -136,6 +139,7 @@ fn to_row(ticket: &Ticket) -> TicketRow {
         cause: ticket.details.cause.clone(),
         actions_taken: ticket.details.actions_taken.clone(),
         interruption_started_at: ticket.interruption_started_at.map(to_db_time),
+        last_sequence: ticket.last_sequence,
     }
 }
 
@@ -230,6 +234,7 @@ pub(crate) fn insert_unnumbered_ticket(
     {
         return Err(Invalid::one("agency_id", "is not a known agency").into());
     }
+    let agency_calendar = super::agencies::agency_calendar(conn, new.agency_id)?;
     malfunction::check_agencies_exist(conn, &new.details.affected_agency_ids)?;
 
     let reported_at = truncate_to_micros(new.reported_at.unwrap_or(now));
@@ -257,6 +262,7 @@ pub(crate) fn insert_unnumbered_ticket(
         created_at: now,
         updated_at: now,
         version: 1,
+        last_sequence: 1,
     };
     let created = TicketEvent {
         id: Uuid::now_v7(),
@@ -271,7 +277,12 @@ pub(crate) fn insert_unnumbered_ticket(
         assignee_id: None,
         details: serde_json::Map::new(),
     };
-    let clocks = clocks_of(engine, &ticket, std::slice::from_ref(&created))?;
+    let clocks = clocks_of(
+        engine,
+        &ticket,
+        std::slice::from_ref(&created),
+        agency_calendar.as_deref(),
+    )?;
     ticket.next_deadline = SlaEngine::next_deadline(&clocks);
     diesel::insert_into(tickets::table)
         .values(&to_row(&ticket))
@@ -326,11 +337,13 @@ pub fn find_ticket(conn: &mut DbConnection, id: Uuid) -> Result<Option<Ticket>, 
         .transpose()
 }
 
-/// The ticket's clocks from its history (which must include the event being recorded).
-fn clocks_of(
+/// The ticket's clocks from its history (which must include the event being recorded), in
+/// the calendar of its agency where it names one.
+pub(crate) fn clocks_of(
     engine: &SlaEngine,
     ticket: &Ticket,
     history: &[TicketEvent],
+    agency_calendar: Option<&str>,
 ) -> Result<Vec<Clock>, StoreError> {
     let events: Vec<ClockEvent> = history
         .iter()
@@ -345,6 +358,7 @@ fn clocks_of(
         channel: ticket.channel,
         malfunction: ticket.malfunction,
         events: &events,
+        agency_calendar,
     };
     engine
         .clocks(&facts)

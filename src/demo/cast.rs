@@ -30,13 +30,13 @@ pub fn agencies(pool: &Pool, seeded: &mut Seeded) -> anyhow::Result<Vec<Agency>>
             continue;
         }
         let contacts = vec![format!("urp@{}.comune.example", code.to_lowercase())];
-        agencies.push(db::agencies::insert_agency(
-            &mut conn,
-            (*code).into(),
-            (*name).into(),
+        let new = db::agencies::NewAgency {
+            code: (*code).into(),
+            name: (*name).into(),
             contacts,
-            Utc::now(),
-        )?);
+            calendar: None,
+        };
+        agencies.push(db::agencies::insert_agency(&mut conn, new, Utc::now())?);
         seeded.agencies += 1;
     }
     Ok(agencies)

@@ -62,8 +62,7 @@ pub fn seed(settings: &Settings, year: i32, tickets: usize, seed: u64) -> anyhow
     // no fsync each (a crash mid-seed leaves whole tickets; run it again on a fresh database).
     let pool = db::connect_pool(&settings.database_url, 2, "normal")?;
     db::run_migrations(&mut *pool.get()?)?;
-    let engine =
-        crate::app::build_engine(settings, &db::calendars::list_closures(&mut *pool.get()?)?)?;
+    let engine = crate::calendars::engine_from_database(settings, &mut *pool.get()?, Utc::now())?;
     let mut mail = crate::mail::MailSettings::from_settings(settings)?;
     if mail.public_notice_addresses.is_empty() {
         // The demo's notices to the public need somewhere to go (a reserved domain).

@@ -32,6 +32,8 @@ api_enum! {
         MalfunctionUpdated => "malfunction_updated",
         SlaAtRisk => "sla_at_risk",
         SlaBreached => "sla_breached",
+        /// Recorded when a calendar change altered a stopped clock's outcome.
+        SlaOutcomeChanged => "sla_outcome_changed",
     }
 }
 
@@ -114,9 +116,11 @@ pub fn event_fields(action: Action) -> &'static [&'static str] {
         }
         Action::NotifyAgency | Action::NotifyUsers => &["message", "service"],
         // Recorded by the service; `check_fields` refuses them by type.
-        Action::Created | Action::MalfunctionUpdated | Action::SlaAtRisk | Action::SlaBreached => {
-            &[]
-        }
+        Action::Created
+        | Action::MalfunctionUpdated
+        | Action::SlaAtRisk
+        | Action::SlaBreached
+        | Action::SlaOutcomeChanged => &[],
     }
 }
 
@@ -124,7 +128,11 @@ pub fn event_fields(action: Action) -> &'static [&'static str] {
 pub fn is_recorded_by_service(action: Action) -> bool {
     matches!(
         action,
-        Action::Created | Action::MalfunctionUpdated | Action::SlaAtRisk | Action::SlaBreached
+        Action::Created
+            | Action::MalfunctionUpdated
+            | Action::SlaAtRisk
+            | Action::SlaBreached
+            | Action::SlaOutcomeChanged
     )
 }
 
@@ -141,9 +149,11 @@ fn is_allowed(state: &TicketState, action: Action) -> bool {
     use Status::*;
     let active = matches!(state.status, New | Open | OnHold);
     match action {
-        Action::Created | Action::MalfunctionUpdated | Action::SlaAtRisk | Action::SlaBreached => {
-            false
-        }
+        Action::Created
+        | Action::MalfunctionUpdated
+        | Action::SlaAtRisk
+        | Action::SlaBreached
+        | Action::SlaOutcomeChanged => false,
         Action::TakeCharge => state.status == New,
         Action::Reply => matches!(state.status, Open | OnHold),
         Action::Comment => true,
@@ -239,6 +249,7 @@ pub fn decide(
         | Action::MalfunctionUpdated
         | Action::SlaAtRisk
         | Action::SlaBreached
+        | Action::SlaOutcomeChanged
         | Action::Reply
         | Action::Comment
         | Action::StartIntervention
@@ -256,10 +267,12 @@ fn check_fields(command: &EventCommand, assignee: Option<&Principal>) -> Result<
     let mut checker = Checker::new();
     let message = command.message.as_deref();
     match action {
-        Action::Created | Action::SlaAtRisk | Action::SlaBreached => checker.add(
-            "type",
-            format!("`{action}` is recorded by the service, not posted"),
-        ),
+        Action::Created | Action::SlaAtRisk | Action::SlaBreached | Action::SlaOutcomeChanged => {
+            checker.add(
+                "type",
+                format!("`{action}` is recorded by the service, not posted"),
+            )
+        }
         Action::MalfunctionUpdated => checker.add(
             "type",
             "`malfunction_updated` is recorded by PATCH /tickets/{id}, not posted",

@@ -158,8 +158,11 @@ pub struct Ticket {
     pub created_by: Uuid,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
-    /// Grows by one with every event; the `ETag`.
+    /// Grows by one with every change a person or a channel makes; the `ETag`. The
+    /// service's own events (SLA crossings, outcomes a calendar change altered) leave it.
     pub version: i64,
+    /// The `sequence` of the latest event in the history.
+    pub last_sequence: i64,
 }
 
 impl Ticket {
@@ -219,6 +222,9 @@ pub struct Agency {
     pub code: String,
     pub name: String,
     pub contacts: Vec<String>,
+    /// The calendar of the agency's office hours, if it has its own: the business-hour SLAs
+    /// of its tickets count in it.
+    pub calendar: Option<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub version: i64,

@@ -34,6 +34,10 @@ pub struct CreateAgencyRequest {
     /// E-mail addresses of the offices to tell about malfunctions.
     #[schema(max_items = 50)]
     pub contacts: Option<Vec<String>>,
+    /// The calendar of the agency's office hours, when the contract counts its business-hour
+    /// SLAs in them (default: each SLA's own calendar).
+    #[schema(max_length = 50, example = "milano")]
+    pub calendar: Option<String>,
 }
 
 /// Changes to an agency (JSON merge patch: absent fields stay as they are; `contacts: null`
@@ -47,6 +51,11 @@ pub struct UpdateAgencyRequest {
     #[serde(default, deserialize_with = "present")]
     #[schema(value_type = Option<Vec<String>>, max_items = 50)]
     pub contacts: Option<Option<Vec<String>>>,
+    /// The calendar of the agency's office hours; `null` goes back to each SLA's own. Its
+    /// tickets' clocks follow within seconds.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>, max_length = 50)]
+    pub calendar: Option<Option<String>>,
 }
 
 /// An agency as the API shows it.
@@ -59,6 +68,9 @@ pub struct AgencyResponse {
     pub name: String,
     #[schema(max_items = 50)]
     pub contacts: Vec<String>,
+    /// The calendar of the agency's office hours; `null`: each SLA's own.
+    #[schema(max_length = 50)]
+    pub calendar: Option<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     #[schema(minimum = 1)]
@@ -72,6 +84,7 @@ impl From<&Agency> for AgencyResponse {
             code: agency.code.clone(),
             name: agency.name.clone(),
             contacts: agency.contacts.clone(),
+            calendar: agency.calendar.clone(),
             created_at: agency.created_at,
             updated_at: agency.updated_at,
             version: agency.version,
@@ -84,6 +97,18 @@ impl From<&Agency> for AgencyResponse {
 pub struct AgencyList {
     #[schema(max_items = 10000)]
     pub items: Vec<AgencyResponse>,
+}
+
+/// A calendar an agency names must exist (and the clocks then count in it).
+fn check_calendar(checker: &mut Checker, state: &AppState, calendar: Option<&str>) {
+    if let Some(name) = calendar
+        && state.engine().calendar(name).is_none()
+    {
+        checker.add(
+            "calendar",
+            format!("`{name}` is not a calendar (see GET /calendars)"),
+        );
+    }
 }
 
 fn check_contacts(checker: &mut Checker, contacts: &[String]) {
@@ -135,14 +160,17 @@ pub async fn create_agency(
     checker.required_line("name", request.name.as_deref(), 200);
     let contacts = request.contacts.unwrap_or_default();
     check_contacts(&mut checker, &contacts);
+    check_calendar(&mut checker, &state, request.calendar.as_deref());
     checker.finish().map_err(ApiError::Invalid)?;
-    let (code, name) = (
-        request.code.unwrap_or_default().trim().to_owned(),
-        request.name.unwrap_or_default().trim().to_owned(),
-    );
+    let new = db::agencies::NewAgency {
+        code: request.code.unwrap_or_default().trim().to_owned(),
+        name: request.name.unwrap_or_default().trim().to_owned(),
+        contacts,
+        calendar: request.calendar,
+    };
     let now = state.now();
     let agency = state
-        .run(move |conn| db::agencies::insert_agency(conn, code, name, contacts, now))
+        .run(move |conn| db::agencies::insert_agency(conn, new, now))
         .await?;
     Ok(HttpResponse::Created()
         .insert_header((header::LOCATION, format!("/api/v1/agencies/{}", agency.id)))
@@ -233,12 +261,21 @@ pub async fn update_agency(
     if let Some(contacts) = &contacts {
         check_contacts(&mut checker, contacts);
     }
+    if let Some(calendar) = &update.calendar {
+        check_calendar(&mut checker, &state, calendar.as_deref());
+    }
     checker.finish().map_err(ApiError::Invalid)?;
     let now = state.now();
-    let name = update.name.flatten().map(|n| n.trim().to_owned());
+    let patch = db::agencies::AgencyPatch {
+        name: update.name.flatten().map(|n| n.trim().to_owned()),
+        contacts,
+        calendar: update.calendar,
+    };
     let agency = state
-        .run(move |conn| db::agencies::update_agency(conn, id, name, contacts, &expected, now))
+        .run(move |conn| db::agencies::update_agency(conn, id, patch, &expected, now))
         .await?;
+    // A new calendar leaves the agency's clocks stale: the follower computes them again.
+    state.calendar_wakeup.notify_one();
     Ok(HttpResponse::Ok()
         .insert_header((header::ETAG, etag(agency.version)))
         .json(AgencyResponse::from(&agency)))

@@ -59,10 +59,13 @@ impl AppState {
         }
     }
 
-    /// Reloads the calendars' closures (after a change on this instance).
-    pub async fn reload_closures(&self) -> Result<(), ApiError> {
+    /// Reloads the calendars after a change on this instance, and wakes the calendar
+    /// follower to bring the clocks along.
+    pub async fn reload_calendars(&self) -> Result<(), ApiError> {
         let runtime = self.runtime.clone();
-        self.run(move |conn| runtime.reload_closures(conn)).await
+        self.run(move |conn| runtime.reload_calendars(conn)).await?;
+        self.calendar_wakeup.notify_one();
+        Ok(())
     }
 
     /// How large and how slow an ordinary request body may be.
@@ -139,7 +142,12 @@ pub fn configure(config: &mut web::ServiceConfig) {
                     web::get().to(tickets::sla::explain_clock),
                 )
                 .route("/calendars", web::get().to(calendars::list_calendars))
-                .route("/calendars/{name}", web::get().to(calendars::get_calendar))
+                .service(
+                    web::resource("/calendars/{name}")
+                        .get(calendars::get_calendar)
+                        .put(calendars::put_calendar)
+                        .delete(calendars::delete_calendar),
+                )
                 .route(
                     "/calendars/{name}/holidays",
                     web::get().to(calendars::get_holidays),
@@ -147,6 +155,10 @@ pub fn configure(config: &mut web::ServiceConfig) {
                 .route(
                     "/calendars/{name}/closures",
                     web::post().to(calendars::create_closure),
+                )
+                .route(
+                    "/calendars/{name}/closures/{date}",
+                    web::delete().to(calendars::delete_closure),
                 )
                 .route(
                     "/calendars/{name}/deadlines",
@@ -220,7 +232,11 @@ pub fn start_server(
             std::time::Duration::from_secs(state.settings.report_check_interval_seconds),
         ));
     }
-    spawn_closure_reload(state.clone());
+    spawn_calendar_reload(state.clone());
+    actix_web::rt::spawn(crate::jobs::calendar_follower::run(
+        state.runtime.clone(),
+        std::time::Duration::from_secs(state.settings.calendar_reload_seconds),
+    ));
     let mut server = HttpServer::new(move || {
         App::new()
             .app_data(state.clone())
@@ -250,14 +266,18 @@ fn spawn_limiter_cleanup(limiter: web::Data<ratelimit::Limiter>) {
     });
 }
 
-/// Reloads calendar closures now and then: another instance may have added one.
-fn spawn_closure_reload(state: web::Data<AppState>) {
+/// Reloads the calendars now and then: another instance may have changed one.
+fn spawn_calendar_reload(state: web::Data<AppState>) {
+    let every = std::time::Duration::from_secs(state.settings.calendar_reload_seconds);
     actix_web::rt::spawn(async move {
-        let mut tick = actix_web::rt::time::interval(std::time::Duration::from_secs(60));
+        let mut tick = actix_web::rt::time::interval(every);
         loop {
             tick.tick().await;
-            if let Err(e) = state.reload_closures().await {
-                tracing::warn!(error = %e, "reloading calendar closures failed");
+            let runtime = state.runtime.clone();
+            match state.run(move |conn| runtime.reload_calendars(conn)).await {
+                Ok(true) => state.calendar_wakeup.notify_one(),
+                Ok(false) => {}
+                Err(e) => tracing::warn!(error = %e, "reloading the calendars failed"),
             }
         }
     });

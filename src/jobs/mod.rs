@@ -2,6 +2,7 @@
 //! driven by traffic). They claim their work through `db/` so that several instances never
 //! do the same thing twice.
 
+pub mod calendar_follower;
 pub mod clock_watcher;
 pub mod outbox_worker;
 pub mod report_scheduler;

@@ -180,6 +180,18 @@ impl Calendar {
         Ok(calendar)
     }
 
+    /// The instants a closure's local days cover: `[midnight of first, midnight after last)`.
+    pub fn closure_span(&self, closure: &Closure) -> (DateTime<Utc>, DateTime<Utc>) {
+        let midnight = |date: NaiveDate| {
+            let micros = self.instant_of(date.and_hms_opt(0, 0, 0).expect("midnight"), false);
+            DateTime::from_timestamp_micros(micros).expect("a calendar's instants are in range")
+        };
+        (
+            midnight(closure.first),
+            midnight(closure.last + Duration::days(1)),
+        )
+    }
+
     /// Whether the calendar is closed all day on `date` (holiday or closure).
     pub fn is_closed_day(&self, date: NaiveDate) -> bool {
         self.holidays.is_holiday(date)

@@ -25,6 +25,9 @@ pub struct TicketFacts<'a> {
     pub malfunction: bool,
     /// The history in order.
     pub events: &'a [ClockEvent],
+    /// The calendar of the ticket's agency, when it names one: it counts the business-hour
+    /// SLAs instead of the SLA's own calendar.
+    pub agency_calendar: Option<&'a str>,
 }
 
 /// A clock as stored: everything that does not depend on `now`.
@@ -122,7 +125,7 @@ pub fn compute(
     Ok(Some(Clock {
         code: policy.code.clone(),
         target_seconds: target,
-        calendar: policy.calendar.clone(),
+        calendar: calendar.name.clone(),
         started_at,
         applies_from: applies_from.max(started_at),
         deadline: instant_of_budget(calendar, &closed, tail, target)?,

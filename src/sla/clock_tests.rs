@@ -33,6 +33,7 @@ fn facts<'a>(
         channel,
         malfunction,
         events,
+        agency_calendar: None,
     }
 }
 

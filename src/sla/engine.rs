@@ -14,6 +14,9 @@ pub struct SlaEngine {
     pub calendars: BTreeMap<String, Arc<Calendar>>,
     pub policies: Vec<SlaPolicy>,
     pub at_risk_share: f64,
+    /// Each calendar's version: it grows with every change of its definition or closures,
+    /// and every stored clock carries the version it was computed with.
+    pub versions: BTreeMap<String, i64>,
 }
 
 impl SlaEngine {
@@ -47,7 +50,34 @@ impl SlaEngine {
             calendars,
             policies,
             at_risk_share,
+            versions: BTreeMap::new(),
         })
+    }
+
+    /// The same engine, knowing the calendars' versions.
+    pub fn with_versions(mut self, versions: BTreeMap<String, i64>) -> SlaEngine {
+        self.versions = versions;
+        self
+    }
+
+    /// The version of calendar `name` (0 when unknown: a clock computed with it is stale).
+    pub fn version_of(&self, name: &str) -> i64 {
+        self.versions.get(name).copied().unwrap_or(0)
+    }
+
+    /// The calendar that counts `policy` on a ticket: the ticket's agency's calendar for the
+    /// business-hour SLAs (those whose own calendar is not open around the clock) when the
+    /// agency names one that exists, else the SLA's own.
+    pub fn calendar_for(
+        &self,
+        policy: &SlaPolicy,
+        agency_calendar: Option<&str>,
+    ) -> &Arc<Calendar> {
+        let own = &self.calendars[&policy.calendar];
+        match agency_calendar.and_then(|name| self.calendars.get(name)) {
+            Some(agency) if !own.always_open => agency,
+            _ => own,
+        }
     }
 
     pub fn calendar(&self, name: &str) -> Option<&Arc<Calendar>> {
@@ -77,6 +107,7 @@ impl SlaEngine {
             calendars,
             policies: self.policies.clone(),
             at_risk_share: self.at_risk_share,
+            versions: self.versions.clone(),
         })
     }
 
@@ -84,7 +115,7 @@ impl SlaEngine {
     pub fn clocks(&self, ticket: &TicketFacts) -> Result<Vec<Clock>, CalendarError> {
         let mut clocks = Vec::new();
         for policy in &self.policies {
-            let calendar = &self.calendars[&policy.calendar];
+            let calendar = self.calendar_for(policy, ticket.agency_calendar);
             if let Some(clock) = compute(policy, calendar, ticket, self.at_risk_share)? {
                 clocks.push(clock);
             }

@@ -7,10 +7,58 @@ use chrono::{Datelike, Duration, NaiveDate};
 /// When a holiday falls in a given year.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum HolidayDate {
-    /// The same day every year.
+    /// The same day every year (29 February only in leap years).
     Fixed { month: u32, day: u32 },
-    /// Easter Monday (Lunedì dell'Angelo), from the Gregorian computus.
-    EasterMonday,
+    /// This many days after Easter Sunday (Gregorian computus): 1 is Easter Monday (Lunedì
+    /// dell'Angelo), -2 Good Friday, 60 Corpus Domini.
+    Easter { offset: i32 },
+}
+
+/// The Easter-relative days that have a name, as definitions write them.
+pub const EASTER_DAYS: &[(&str, i32)] = &[
+    ("good_friday", -2),
+    ("easter", 0),
+    ("easter_monday", 1),
+    ("ascension", 39),
+    ("pentecost", 49),
+    ("whit_monday", 50),
+    ("corpus_christi", 60),
+];
+
+impl HolidayDate {
+    /// Easter Monday, the Italian national holiday.
+    pub const EASTER_MONDAY: HolidayDate = HolidayDate::Easter { offset: 1 };
+
+    /// `MM-DD`, a named Easter day (`easter_monday`) or `easter+N` / `easter-N` (N up to 100).
+    pub fn parse(text: &str) -> Option<HolidayDate> {
+        if let Some(&(_, offset)) = EASTER_DAYS.iter().find(|(name, _)| *name == text) {
+            return Some(HolidayDate::Easter { offset });
+        }
+        if let Some(offset) = text.strip_prefix("easter") {
+            let offset: i32 = offset.strip_prefix('+').unwrap_or(offset).parse().ok()?;
+            return (offset.abs() <= 100 && text.len() > 6)
+                .then_some(HolidayDate::Easter { offset });
+        }
+        let (month, day) = text.split_once('-')?;
+        if month.len() != 2 || day.len() != 2 {
+            return None;
+        }
+        let (month, day) = (month.parse().ok()?, day.parse().ok()?);
+        // 2000 is a leap year: 02-29 is a valid rule (it falls in leap years only).
+        NaiveDate::from_ymd_opt(2000, month, day).map(|_| HolidayDate::Fixed { month, day })
+    }
+
+    /// The form `parse` reads.
+    pub fn to_text(&self) -> String {
+        match *self {
+            HolidayDate::Fixed { month, day } => format!("{month:02}-{day:02}"),
+            HolidayDate::Easter { offset } => EASTER_DAYS
+                .iter()
+                .find(|(_, o)| *o == offset)
+                .map(|(name, _)| (*name).to_owned())
+                .unwrap_or_else(|| format!("easter{offset:+}")),
+        }
+    }
 }
 
 /// A holiday and the years it applies (inclusive; `None` = unbounded).
@@ -46,9 +94,9 @@ impl HolidayRule {
         }
         match self.date {
             HolidayDate::Fixed { month, day } => NaiveDate::from_ymd_opt(year, month, day),
-            HolidayDate::EasterMonday => bdays::easter::easter_naive_date(year)
+            HolidayDate::Easter { offset } => bdays::easter::easter_naive_date(year)
                 .ok()
-                .map(|easter| easter + Duration::days(1)),
+                .map(|easter| easter + Duration::days(offset.into())),
         }
     }
 }
@@ -60,7 +108,7 @@ pub fn italian_national_holidays() -> Vec<HolidayRule> {
         HolidayRule::fixed("Epifania", 1, 6),
         HolidayRule {
             name: "Lunedì dell'Angelo".into(),
-            date: HolidayDate::EasterMonday,
+            date: HolidayDate::EASTER_MONDAY,
             first_year: None,
             last_year: None,
         },
@@ -154,6 +202,43 @@ mod tests {
         for (year, monday) in expected {
             assert_eq!(rule.date_in(year), Some(date(monday)), "{year}");
         }
+    }
+
+    #[test]
+    fn holiday_dates_read_and_write_their_text() {
+        for (text, date) in [
+            ("06-24", HolidayDate::Fixed { month: 6, day: 24 }),
+            ("02-29", HolidayDate::Fixed { month: 2, day: 29 }),
+            ("easter_monday", HolidayDate::EASTER_MONDAY),
+            ("good_friday", HolidayDate::Easter { offset: -2 }),
+            ("easter+3", HolidayDate::Easter { offset: 3 }),
+            ("easter-1", HolidayDate::Easter { offset: -1 }),
+        ] {
+            assert_eq!(HolidayDate::parse(text), Some(date.clone()), "{text}");
+            assert_eq!(date.to_text(), text);
+        }
+        for bad in [
+            "02-30",
+            "13-01",
+            "6-24",
+            "06/24",
+            "easter+101",
+            "easter",
+            "easterx",
+            "",
+        ] {
+            if bad == "easter" {
+                continue; // a named day
+            }
+            assert_eq!(HolidayDate::parse(bad), None, "{bad}");
+        }
+        let corpus = HolidayRule {
+            name: "Corpus Domini".into(),
+            date: HolidayDate::parse("corpus_christi").unwrap(),
+            first_year: None,
+            last_year: None,
+        };
+        assert_eq!(corpus.date_in(2016), Some(date("2016-05-26")));
     }
 
     #[test]

@@ -4,6 +4,7 @@
 pub mod arithmetic;
 pub mod calendar;
 pub mod clock;
+pub mod definition;
 pub mod engine;
 pub mod holidays;
 pub mod policy;
@@ -11,6 +12,7 @@ pub mod policy;
 pub use arithmetic::CountedSpan;
 pub use calendar::{Calendar, CalendarError, Closure, DayInterval, WeeklySchedule};
 pub use clock::{Clock, ClockEvent, ClockState, ClockView, TicketFacts};
+pub use definition::CalendarDefinition;
 pub use engine::SlaEngine;
 pub use policy::{SlaPolicy, default_policies};
 

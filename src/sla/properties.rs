@@ -72,6 +72,75 @@ fn calendars() -> impl Strategy<Value = Calendar> {
         )
 }
 
+/// Calendars as administrators define them (`PUT /calendars/{name}`): `HH:MM[:SS]` texts,
+/// any weekdays, fixed and Easter-relative holidays with years of validity, then checked and
+/// built like the API builds them.
+fn defined_calendars() -> impl Strategy<Value = Calendar> {
+    use super::definition::{
+        CalendarDefinition, DayHours, HolidayDefinition, OpeningHours, WEEKDAYS,
+    };
+    let text = |seconds: u32| {
+        let (h, m, s) = (seconds / 3600, seconds % 3600 / 60, seconds % 60);
+        if s == 0 {
+            format!("{h:02}:{m:02}")
+        } else {
+            format!("{h:02}:{m:02}:{s:02}")
+        }
+    };
+    let holiday = (
+        prop_oneof![
+            (1u32..=12, 1u32..=28).prop_map(|(m, d)| format!("{m:02}-{d:02}")),
+            Just("easter_monday".to_owned()),
+            Just("good_friday".to_owned()),
+            (-46i32..=60).prop_map(|n| format!("easter{n:+}")),
+        ],
+        prop::option::of(1990i32..2030),
+        0i32..40,
+    )
+        .prop_map(|(date, first_year, length)| HolidayDefinition {
+            name: "festa".into(),
+            date,
+            first_year,
+            last_year: first_year.map(|y| y + length),
+        });
+    (
+        0..ZONES.len(),
+        prop::array::uniform7(day_intervals()),
+        prop::collection::vec(holiday, 0..8),
+    )
+        .prop_filter("open at least 4 hours a week", |(_, days, _)| {
+            days.iter().flatten().map(|i| i.close - i.open).sum::<u32>() >= 4 * 3600
+        })
+        .prop_map(move |(zone, days, holidays)| CalendarDefinition {
+            time_zone: ZONES[zone].name().to_owned(),
+            week: WEEKDAYS
+                .iter()
+                .zip(days)
+                .map(|(day, intervals)| DayHours {
+                    day: (*day).to_owned(),
+                    hours: intervals
+                        .iter()
+                        .map(|i| OpeningHours {
+                            open: text(i.open),
+                            close: text(i.close),
+                        })
+                        .collect(),
+                })
+                .collect(),
+            holidays,
+        })
+        .prop_map(|definition| {
+            definition
+                .to_calendar("defined")
+                .expect("a definition made of valid parts is valid")
+        })
+}
+
+/// Calendars built directly or from definitions.
+fn any_calendar() -> impl Strategy<Value = Calendar> {
+    prop_oneof![calendars(), defined_calendars()]
+}
+
 /// Instants from 1970 to 2200, to the microsecond.
 fn instants() -> impl Strategy<Value = DateTime<Utc>> {
     (0i64..7_258_118_400, 0i64..1_000_000).prop_map(|(seconds, micros)| {
@@ -88,7 +157,7 @@ proptest! {
     #![proptest_config(ProptestConfig::with_cases(200))]
 
     #[test]
-    fn elapsed_up_to_the_deadline_is_the_duration(calendar in calendars(), start in instants(), d in durations()) {
+    fn elapsed_up_to_the_deadline_is_the_duration(calendar in any_calendar(), start in instants(), d in durations()) {
         let deadline = calendar.deadline(start, d).unwrap();
         prop_assert!(deadline >= start);
         prop_assert_eq!(calendar.elapsed(start, deadline).unwrap(), d);
@@ -96,7 +165,7 @@ proptest! {
 
     #[test]
     fn deadline_is_monotonic_in_duration_and_start(
-        calendar in calendars(), start in instants(), shift in 0i64..1_000_000, a in durations(), b in durations()
+        calendar in any_calendar(), start in instants(), shift in 0i64..1_000_000, a in durations(), b in durations()
     ) {
         let (short, long) = (a.min(b), a.max(b));
         prop_assert!(calendar.deadline(start, short).unwrap() <= calendar.deadline(start, long).unwrap());
@@ -105,13 +174,13 @@ proptest! {
     }
 
     #[test]
-    fn deadlines_compose(calendar in calendars(), start in instants(), a in 1i64..=2_000_000, b in durations()) {
+    fn deadlines_compose(calendar in any_calendar(), start in instants(), a in 1i64..=2_000_000, b in durations()) {
         let step = calendar.deadline(start, a).unwrap();
         prop_assert_eq!(calendar.deadline(step, b).unwrap(), calendar.deadline(start, a + b).unwrap());
     }
 
     #[test]
-    fn elapsed_is_additive(calendar in calendars(), start in instants(), x in 0i64..40_000_000, y in 0i64..40_000_000) {
+    fn elapsed_is_additive(calendar in any_calendar(), start in instants(), x in 0i64..40_000_000, y in 0i64..40_000_000) {
         let middle = start + Duration::seconds(x);
         let end = middle + Duration::seconds(y);
         let whole = calendar.elapsed_micros(start.timestamp_micros(), end.timestamp_micros()).unwrap();

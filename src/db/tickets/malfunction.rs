@@ -121,6 +121,7 @@ fn apply_patch(
     }
     let previous_version = ticket.version;
     ticket.version += 1;
+    ticket.last_sequence += 1;
     ticket.updated_at = now;
     let updated = diesel::update(
         tickets::table
@@ -134,6 +135,7 @@ fn apply_patch(
         tickets::actions_taken.eq(after.actions_taken.clone()),
         tickets::updated_at.eq(to_db_time(now)),
         tickets::version.eq(ticket.version),
+        tickets::last_sequence.eq(ticket.last_sequence),
     ))
     .execute(conn)?;
     if updated == 0 {
@@ -162,7 +164,7 @@ fn apply_patch(
     let event = TicketEvent {
         id: Uuid::now_v7(),
         ticket_id,
-        sequence: ticket.version,
+        sequence: ticket.last_sequence,
         action: Action::MalfunctionUpdated,
         at: now,
         recorded_at: now,

@@ -101,6 +101,7 @@ fn apply_event(
     )?;
 
     let previous_version = ticket.version;
+    let agency_calendar = crate::db::agencies::agency_calendar(conn, ticket.agency_id)?;
     ticket.status = next.status;
     ticket.level = next.level;
     ticket.assignee_id = next.assignee_id;
@@ -114,10 +115,11 @@ fn apply_event(
     ticket.last_event_at = next.last_event_at;
     ticket.updated_at = now;
     ticket.version += 1;
+    ticket.last_sequence += 1;
     let event = TicketEvent {
         id: Uuid::now_v7(),
         ticket_id,
-        sequence: ticket.version,
+        sequence: ticket.last_sequence,
         action: next.action,
         at: next.at,
         recorded_at: now,
@@ -143,7 +145,7 @@ fn apply_event(
             .insert("recipients".into(), serde_json::json!(recipients));
     }
     history.push(event.clone());
-    let clocks = clocks_of(engine, &ticket, &history)?;
+    let clocks = clocks_of(engine, &ticket, &history, agency_calendar.as_deref())?;
     ticket.next_deadline = SlaEngine::next_deadline(&clocks);
 
     let changed = diesel::update(
@@ -162,6 +164,7 @@ fn apply_event(
         tickets::next_deadline.eq(deadline_column(ticket.next_deadline)),
         tickets::updated_at.eq(to_db_time(now)),
         tickets::version.eq(ticket.version),
+        tickets::last_sequence.eq(ticket.last_sequence),
     ))
     .execute(conn)?;
     if changed == 0 {
@@ -211,8 +214,10 @@ fn record_interruption(conn: &mut DbConnection, event: &TicketEvent) -> Result<(
     Ok(())
 }
 
-/// Records an event of the service itself (an SLA crossing) at `at`, inside the caller's
-/// transaction, which holds `lock_ticket`: a new version of the ticket, no change of state.
+/// Records an event of the service itself (an SLA crossing, an outcome a calendar change
+/// altered) at `at`, inside the caller's transaction, which holds `lock_ticket`. It is in the
+/// history, but it is no change of the ticket: the version (the `ETag` an agent's `If-Match`
+/// names) stays.
 pub fn record_service_event(
     conn: &mut DbConnection,
     ticket_id: Uuid,
@@ -223,24 +228,14 @@ pub fn record_service_event(
 ) -> Result<TicketEvent, StoreError> {
     let ticket = find_ticket(conn, ticket_id)?.ok_or(StoreError::NotFound("ticket"))?;
     let now = truncate_to_micros(now);
-    let version = ticket.version + 1;
-    let changed = diesel::update(
-        tickets::table
-            .find(ticket_id.to_string())
-            .filter(tickets::version.eq(ticket.version)),
-    )
-    .set((
-        tickets::version.eq(version),
-        tickets::updated_at.eq(to_db_time(now)),
-    ))
-    .execute(conn)?;
-    if changed == 0 {
-        return Err(StoreError::Contended);
-    }
+    let sequence = ticket.last_sequence + 1;
+    diesel::update(tickets::table.find(ticket_id.to_string()))
+        .set(tickets::last_sequence.eq(sequence))
+        .execute(conn)?;
     let event = TicketEvent {
         id: Uuid::now_v7(),
         ticket_id,
-        sequence: version,
+        sequence,
         action,
         at: truncate_to_micros(at),
         recorded_at: now,

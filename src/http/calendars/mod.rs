@@ -1,55 +1,31 @@
-//! `/calendars`: the business calendars, their holidays and closures; `batch` computes
-//! deadlines and elapsed times.
+//! `/calendars`: the business calendars and their holidays (here), their definitions
+//! (`definitions`: `PUT`, `DELETE`), closures (`closures`), and the batch deadline and
+//! elapsed endpoints (`batch`).
 
 pub mod batch;
+pub mod closures;
+pub mod definitions;
 pub use batch::{compute_deadlines, compute_elapsed};
+pub use closures::{create_closure, delete_closure};
+pub use definitions::{delete_calendar, put_calendar};
 
 use super::AppState;
 use super::auth::Caller;
-use super::input::{JSON, parse_query, read_json};
+use super::input::{etag, parse_query};
 use super::problem::ApiError;
 use crate::db;
-use crate::domain::validation::Checker;
-use crate::sla::holidays::HolidayDate;
-use crate::sla::{Calendar, Closure};
+use crate::db::calendars::StoredCalendar;
+use crate::sla::{Calendar, CalendarDefinition, Closure};
+use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 use utoipa::ToSchema;
 
-/// Opening hours within a day, local time.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-pub struct OpeningHours {
-    #[schema(max_length = 5, example = "08:00")]
-    pub open: String,
-    #[schema(max_length = 5, example = "18:00")]
-    pub close: String,
-}
-
-/// One weekday's opening hours.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-pub struct DaySchedule {
-    #[schema(max_length = 10, example = "monday")]
-    pub day: String,
-    #[schema(max_items = 24)]
-    pub hours: Vec<OpeningHours>,
-}
-
-/// A holiday rule.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-pub struct HolidayRuleResponse {
-    #[schema(max_length = 100)]
-    pub name: String,
-    /// `MM-DD` for a fixed date, `easter_monday` for Easter Monday.
-    #[schema(max_length = 20, example = "06-24")]
-    pub date: String,
-    pub first_year: Option<i32>,
-    pub last_year: Option<i32>,
-}
-
 /// A one-off closure: whole local days, inclusive.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct ClosureResponse {
     pub first_day: NaiveDate,
     pub last_day: NaiveDate,
@@ -57,88 +33,97 @@ pub struct ClosureResponse {
     pub reason: String,
 }
 
-/// A business calendar.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
+impl From<&Closure> for ClosureResponse {
+    fn from(c: &Closure) -> ClosureResponse {
+        ClosureResponse {
+            first_day: c.first,
+            last_day: c.last,
+            reason: c.reason.clone(),
+        }
+    }
+}
+
+/// A business calendar: its definition (what `PUT` takes), closures, and where it stands.
+#[derive(Debug, Serialize, ToSchema)]
 pub struct CalendarResponse {
     #[schema(max_length = 50, example = "default")]
     pub name: String,
-    #[schema(max_length = 50, example = "Europe/Rome")]
-    pub time_zone: String,
-    /// Every second counts (no schedule, no holidays).
+    #[serde(flatten)]
+    pub definition: CalendarDefinition,
+    /// Every second counts (`24x7`: no schedule, no holidays, no closures).
     pub always_open: bool,
-    #[schema(max_items = 7)]
-    pub week: Vec<DaySchedule>,
-    #[schema(max_items = 100)]
-    pub holidays: Vec<HolidayRuleResponse>,
     #[schema(max_items = 10000)]
     pub closures: Vec<ClosureResponse>,
+    /// Grows with every change of the definition or the closures; also the `ETag`.
+    #[schema(minimum = 0)]
+    pub version: i64,
+    /// `built_in` (`default`, `24x7`), `configuration` (`[calendars.NAME]` in the file) or
+    /// `api` (defined with `PUT`, which wins over the others).
+    #[schema(max_length = 20)]
+    pub source: String,
+    /// Clocks computed with an older version, that the calendar follower has yet to compute
+    /// again (0 once a change is applied).
+    #[schema(minimum = 0)]
+    pub pending_clocks: i64,
 }
 
 /// The calendars.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct CalendarList {
     #[schema(max_items = 100)]
     pub items: Vec<CalendarResponse>,
 }
 
-fn clock_text(seconds: u32) -> String {
-    format!("{:02}:{:02}", seconds / 3600, seconds % 3600 / 60)
+/// Where a calendar is defined, and where its version stands.
+pub(super) fn describe(
+    state: &AppState,
+    calendar: &Calendar,
+    row: Option<&StoredCalendar>,
+    pending_clocks: i64,
+) -> CalendarResponse {
+    let source = match row {
+        Some(row) if row.definition.is_some() => "api",
+        _ if state.settings.calendars.contains_key(&calendar.name) => "configuration",
+        _ => "built_in",
+    };
+    CalendarResponse {
+        name: calendar.name.clone(),
+        definition: CalendarDefinition::of(calendar),
+        always_open: calendar.always_open,
+        closures: calendar
+            .closures
+            .iter()
+            .map(ClosureResponse::from)
+            .collect(),
+        version: row.map_or(0, |row| row.version),
+        source: source.into(),
+        pending_clocks,
+    }
 }
 
-impl From<&Calendar> for CalendarResponse {
-    fn from(calendar: &Calendar) -> CalendarResponse {
-        let days = [
-            "monday",
-            "tuesday",
-            "wednesday",
-            "thursday",
-            "friday",
-            "saturday",
-            "sunday",
-        ];
-        CalendarResponse {
-            name: calendar.name.clone(),
-            time_zone: calendar.time_zone.name().to_owned(),
-            always_open: calendar.always_open,
-            week: days
-                .iter()
-                .zip(&calendar.week.days)
-                .map(|(day, intervals)| DaySchedule {
-                    day: (*day).to_owned(),
-                    hours: intervals
-                        .iter()
-                        .map(|i| OpeningHours {
-                            open: clock_text(i.open),
-                            close: clock_text(i.close),
-                        })
-                        .collect(),
-                })
-                .collect(),
-            holidays: calendar
-                .holidays
-                .rules
-                .iter()
-                .map(|rule| HolidayRuleResponse {
-                    name: rule.name.clone(),
-                    date: match rule.date {
-                        HolidayDate::Fixed { month, day } => format!("{month:02}-{day:02}"),
-                        HolidayDate::EasterMonday => "easter_monday".into(),
-                    },
-                    first_year: rule.first_year,
-                    last_year: rule.last_year,
-                })
-                .collect(),
-            closures: calendar
-                .closures
-                .iter()
-                .map(|c| ClosureResponse {
-                    first_day: c.first,
-                    last_day: c.last,
-                    reason: c.reason.clone(),
-                })
-                .collect(),
-        }
-    }
+/// The calendar `name` as the API shows it now, with its `ETag`.
+pub(super) async fn calendar_reply(
+    state: &AppState,
+    mut builder: actix_web::HttpResponseBuilder,
+    name: &str,
+) -> Result<HttpResponse, ApiError> {
+    let calendar = calendar_named(state, name)?;
+    let wanted = name.to_owned();
+    let (row, pending) = state
+        .run(move |conn| {
+            let stored = db::calendars::load_calendars(conn)?;
+            let row = stored.calendars.into_iter().find(|row| row.name == wanted);
+            let pending = match &row {
+                Some(row) => db::stale_clocks::clocks_behind(conn, &row.name, row.version)?,
+                None => 0,
+            };
+            Ok((row, pending))
+        })
+        .await?;
+    let body = describe(state, &calendar, row.as_ref(), pending);
+    Ok(builder
+        .insert_header((header::ETAG, etag(body.version)))
+        .json(body))
 }
 
 /// Calendars are the helpdesk's working tools; agencies see only their own data (SPEC §6).
@@ -156,8 +141,8 @@ pub(super) fn calendar_named(state: &AppState, name: &str) -> Result<Arc<Calenda
 
 /// List calendars
 ///
-/// The business calendars SLA clocks count in: `default` (Europe/Rome office hours) and
-/// `24x7`.
+/// The business calendars SLA clocks count in: `default` (Europe/Rome office hours), `24x7`,
+/// and those defined in the configuration file or through `PUT /calendars/{name}`.
 #[utoipa::path(
     get, path = "/calendars", tag = "calendars", operation_id = "list_calendars",
     responses((status = 200, description = "The calendars.", body = CalendarList)),
@@ -169,22 +154,41 @@ pub async fn list_calendars(
 ) -> Result<HttpResponse, ApiError> {
     require_staff(&caller)?;
     let engine = state.engine();
-    Ok(HttpResponse::Ok().json(CalendarList {
-        items: engine
-            .calendars
-            .values()
-            .map(|c| CalendarResponse::from(c.as_ref()))
-            .collect(),
-    }))
+    let (rows, pending) = state
+        .run(|conn| {
+            let rows = db::calendars::load_calendars(conn)?.calendars;
+            let mut pending = Vec::new();
+            for row in &rows {
+                pending.push(db::stale_clocks::clocks_behind(
+                    conn,
+                    &row.name,
+                    row.version,
+                )?);
+            }
+            Ok((rows, pending))
+        })
+        .await?;
+    let items = engine
+        .calendars
+        .values()
+        .map(|calendar| {
+            let index = rows.iter().position(|row| row.name == calendar.name);
+            let row = index.map(|i| &rows[i]);
+            describe(&state, calendar, row, index.map_or(0, |i| pending[i]))
+        })
+        .collect();
+    Ok(HttpResponse::Ok().json(CalendarList { items }))
 }
 
 /// Read a calendar
 ///
-/// A calendar's time zone, weekly hours, holiday rules and closures.
+/// A calendar's time zone, weekly hours, holiday rules and closures, its version (also the
+/// `ETag`), where it is defined, and how many clocks still wait to follow its last change.
 #[utoipa::path(
     get, path = "/calendars/{name}", tag = "calendars", operation_id = "read_calendar",
-    params(("name" = String, Path, description = "`default` or `24x7`.", max_length = 50)),
-    responses((status = 200, description = "The calendar.", body = CalendarResponse)),
+    params(("name" = String, Path, description = "`default`, `24x7` or a defined calendar.", max_length = 50)),
+    responses((status = 200, description = "The calendar.", body = CalendarResponse,
+        headers(("ETag" = String, description = "The calendar's version.")))),
     security(("bearer" = []))
 )]
 pub async fn get_calendar(
@@ -193,8 +197,7 @@ pub async fn get_calendar(
     name: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     require_staff(&caller)?;
-    let calendar = calendar_named(&state, &name)?;
-    Ok(HttpResponse::Ok().json(CalendarResponse::from(calendar.as_ref())))
+    calendar_reply(&state, HttpResponse::Ok(), &name).await
 }
 
 /// The year whose closed days to list.
@@ -272,82 +275,4 @@ pub async fn get_holidays(
     }
     items.sort_by_key(|day| day.date);
     Ok(HttpResponse::Ok().json(ClosedDayList { items }))
-}
-
-/// A closure to add.
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct CreateClosureRequest {
-    #[schema(required = true)]
-    pub first_day: Option<NaiveDate>,
-    /// Default: `first_day` (a single day).
-    pub last_day: Option<NaiveDate>,
-    #[schema(required = true, max_length = 500, example = "Ponte dell'Immacolata")]
-    pub reason: Option<String>,
-}
-
-/// Add a closure
-///
-/// Closes the calendar for whole local days (e.g. a bridge day); admin only. Clocks computed
-/// from now on count it; clocks already stored change with their ticket's next event. The
-/// same days posted again with the same reason change nothing (200); with another reason,
-/// 409.
-#[utoipa::path(
-    post, path = "/calendars/{name}/closures", tag = "calendars", operation_id = "create_closure",
-    params(("name" = String, Path, description = "`default`.", max_length = 50)),
-    request_body = CreateClosureRequest,
-    responses(
-        (status = 201, description = "The calendar with the new closure.", body = CalendarResponse),
-        (status = 200, description = "The same closure was there already; nothing changed.", body = CalendarResponse),
-        (status = 409, description = "The 24x7 calendar never closes, or these days are closed already for another reason.", body = super::problem::Problem, content_type = "application/problem+json"),
-    ),
-    security(("bearer" = []))
-)]
-pub async fn create_closure(
-    state: web::Data<AppState>,
-    caller: Caller,
-    http_request: HttpRequest,
-    name: web::Path<String>,
-    payload: web::Payload,
-) -> Result<HttpResponse, ApiError> {
-    caller.require(caller.0.can_manage_users(), "change calendars")?;
-    let calendar = calendar_named(&state, &name)?;
-    if calendar.always_open {
-        return Err(ApiError::Conflict("the 24x7 calendar never closes".into()));
-    }
-    let request: CreateClosureRequest =
-        read_json(&http_request, payload, JSON, state.body_limits()).await?;
-    let mut checker = Checker::new();
-    if request.first_day.is_none() {
-        checker.add("first_day", "is required (YYYY-MM-DD)");
-    }
-    checker.required_line("reason", request.reason.as_deref(), 500);
-    let first = request.first_day.unwrap_or_default();
-    let last = request.last_day.unwrap_or(first);
-    use chrono::Datelike;
-    if !(1900..=2400).contains(&first.year()) {
-        checker.add("first_day", "must be in the years 1900 to 2400");
-    }
-    if last < first {
-        checker.add("last_day", "must not be before first_day");
-    } else if (last - first).num_days() > 366 {
-        checker.add("last_day", "a closure lasts at most a year");
-    }
-    checker.finish()?;
-    let closure = Closure {
-        first,
-        last,
-        reason: request.reason.unwrap_or_default().trim().to_owned(),
-    };
-    let (calendar_name, user, now) = (calendar.name.clone(), caller.0.user_id, state.now());
-    let added = state
-        .run(move |conn| db::calendars::insert_closure(conn, &calendar_name, &closure, user, now))
-        .await?;
-    state.reload_closures().await?;
-    let calendar = calendar_named(&state, &name)?;
-    let mut response = match added {
-        db::calendars::ClosureAdded::Created => HttpResponse::Created(),
-        db::calendars::ClosureAdded::AlreadyThere => HttpResponse::Ok(),
-    };
-    Ok(response.json(CalendarResponse::from(calendar.as_ref())))
 }

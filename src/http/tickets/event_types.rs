@@ -120,6 +120,18 @@ pub struct EventResponse {
     /// For `malfunction_updated`: the fields that changed.
     #[schema(max_items = 10)]
     pub changed: Option<Vec<String>>,
+    /// For `sla_at_risk`, `sla_breached` and `sla_outcome_changed`: the clock's deadline
+    /// (after the change, for the last).
+    pub deadline: Option<DateTime<Utc>>,
+    /// For `sla_outcome_changed`: the calendar that changed, the clock's deadline and outcome
+    /// (`met`, `breached`) before the change, and its outcome after.
+    #[schema(max_length = 50)]
+    pub calendar: Option<String>,
+    pub deadline_before: Option<DateTime<Utc>>,
+    #[schema(max_length = 10)]
+    pub outcome_before: Option<String>,
+    #[schema(max_length = 10)]
+    pub outcome: Option<String>,
 }
 
 impl From<&TicketEvent> for EventResponse {
@@ -162,6 +174,11 @@ impl From<&TicketEvent> for EventResponse {
             code: text("code"),
             recipients: list("recipients"),
             changed: list("changed"),
+            deadline: text("deadline").and_then(|t| t.parse().ok()),
+            calendar: text("calendar"),
+            deadline_before: text("deadline_before").and_then(|t| t.parse().ok()),
+            outcome_before: text("outcome_before"),
+            outcome: text("outcome"),
         }
     }
 }

@@ -1,0 +1,303 @@
+//! Computing a batch of tickets' clocks again from their histories, with the calendars as
+//! they stand now: the calendar follower's write. It locks the tickets as every writer of a
+//! ticket does, changes what the calendars changed (deadlines, at-risk instants, counted
+//! time, the ticket's next deadline), and records each outcome that changed as an event of
+//! the service, which leaves the ticket's version alone.
+
+use super::{TicketRow, clocks_of, record_service_event};
+use crate::db::clocks::{StoredClock, carry_flags, load_clocks, outcome_of, span_end};
+use crate::db::events::list_events_of;
+use crate::db::schema::{agencies, ticket_clocks, tickets};
+use crate::db::{DbConnection, StoreError, to_db_time};
+use crate::domain::Action;
+use crate::domain::ticket::Ticket;
+use crate::sla::SlaEngine;
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Bool, Nullable, Text, Timestamp};
+use serde_json::{Map, Value, json};
+use std::collections::HashMap;
+use uuid::Uuid;
+
+/// What a batch changed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Recomputed {
+    pub tickets: usize,
+    /// Clocks whose stored values changed (a new version alone counts too).
+    pub clocks: usize,
+    /// Stopped clocks whose outcome (met, breached) changed: each is an event.
+    pub outcomes: usize,
+}
+
+/// A clock to write back, with what the reports keep of it.
+struct Rewrite {
+    stored: StoredClock,
+    outcome: Option<(&'static str, i64)>,
+}
+
+/// Computes the clocks of `ticket_ids` again with `engine`, in one write transaction.
+pub fn recompute_tickets(
+    conn: &mut DbConnection,
+    engine: &SlaEngine,
+    ticket_ids: &[Uuid],
+    now: DateTime<Utc>,
+) -> Result<Recomputed, StoreError> {
+    crate::db::write_transaction(conn, |conn| {
+        lock_tickets(conn, ticket_ids)?;
+        let tickets: Vec<Ticket> = tickets::table
+            .filter(tickets::id.eq_any(ticket_ids.iter().map(Uuid::to_string)))
+            .select(TicketRow::as_select())
+            .load(conn)?
+            .into_iter()
+            .map(Ticket::try_from)
+            .collect::<Result<_, _>>()?;
+        let histories = list_events_of(conn, ticket_ids)?;
+        let mut stored = load_clocks(conn, ticket_ids)?;
+        let outcomes = stored_outcomes(conn, ticket_ids)?;
+        let calendars = agency_calendars(conn, &tickets)?;
+        let mut done = Recomputed {
+            tickets: tickets.len(),
+            ..Recomputed::default()
+        };
+        let mut rewrites = Vec::new();
+        let mut deadlines = Vec::new();
+        for ticket in &tickets {
+            let history = histories.get(&ticket.id).map_or(&[][..], Vec::as_slice);
+            let agency_calendar = ticket
+                .agency_id
+                .and_then(|id| calendars.get(&id).cloned().flatten());
+            let clocks = clocks_of(engine, ticket, history, agency_calendar.as_deref())?;
+            let before = stored.remove(&ticket.id).unwrap_or_default();
+            let next_deadline = SlaEngine::next_deadline(&clocks);
+            if next_deadline != ticket.next_deadline {
+                deadlines.push((ticket.id, next_deadline));
+            }
+            let same_codes = before.len() == clocks.len()
+                && before
+                    .iter()
+                    .zip(&clocks)
+                    .all(|(b, c)| b.clock.code == c.code);
+            if !same_codes {
+                // Not what a calendar changes; write the ticket's clocks anew.
+                let owner = crate::db::clocks::ClockOwner {
+                    ticket_id: ticket.id,
+                    reported_at: ticket.reported_at,
+                    agency_id: ticket.agency_id,
+                    engine,
+                };
+                crate::db::clocks::replace_clocks(conn, &owner, &clocks)?;
+                done.clocks += clocks.len();
+                continue;
+            }
+            for (previous, clock) in before.iter().zip(&clocks) {
+                let next = carry_flags(Some(previous), ticket.id, clock, engine);
+                if next == *previous {
+                    continue;
+                }
+                let outcome =
+                    outcome_of(engine, clock)?.map(|(state, elapsed)| (state.as_str(), elapsed));
+                let old = outcomes.get(&(ticket.id, clock.code.clone()));
+                if let (Some(old), Some(new)) = (old, outcome)
+                    && old.0 != new.0
+                {
+                    record_outcome_change(conn, ticket, previous, &next, old, new, engine, now)?;
+                    done.outcomes += 1;
+                }
+                rewrites.push(Rewrite {
+                    stored: next,
+                    outcome,
+                });
+            }
+        }
+        done.clocks += rewrites.len();
+        for chunk in rewrites.chunks(REWRITES_PER_STATEMENT) {
+            write_clocks(conn, chunk)?;
+        }
+        for chunk in deadlines.chunks(REWRITES_PER_STATEMENT) {
+            write_next_deadlines(conn, chunk)?;
+        }
+        Ok(done)
+    })
+}
+
+/// Rows per `UPDATE … FROM (VALUES …)`: 17 parameters each, well under PostgreSQL's 65,535.
+const REWRITES_PER_STATEMENT: usize = 1000;
+
+/// Locks the tickets' rows in id order (PostgreSQL), as one writer of each; a writer of one
+/// ticket takes only its own lock, so no two wait on each other in opposite order.
+fn lock_tickets(conn: &mut DbConnection, ids: &[Uuid]) -> Result<(), StoreError> {
+    if let DbConnection::Postgresql(pg) = conn {
+        let mut sorted: Vec<String> = ids.iter().map(Uuid::to_string).collect();
+        sorted.sort();
+        tickets::table
+            .filter(tickets::id.eq_any(&sorted))
+            .order(tickets::id)
+            .select(tickets::id)
+            .for_update()
+            .load::<String>(pg)?;
+    }
+    Ok(())
+}
+
+/// Stored outcomes by (ticket, SLA code): the outcome and the time counted.
+type Outcomes = HashMap<(Uuid, String), (String, i64)>;
+
+/// The outcome and counted time stored for each stopped clock of the tickets.
+fn stored_outcomes(conn: &mut DbConnection, ids: &[Uuid]) -> Result<Outcomes, StoreError> {
+    let rows: Vec<(String, String, Option<String>, Option<i64>)> = ticket_clocks::table
+        .filter(ticket_clocks::ticket_id.eq_any(ids.iter().map(Uuid::to_string)))
+        .filter(ticket_clocks::outcome.is_not_null())
+        .select((
+            ticket_clocks::ticket_id,
+            ticket_clocks::code,
+            ticket_clocks::outcome,
+            ticket_clocks::elapsed_seconds,
+        ))
+        .load(conn)?;
+    let mut outcomes = HashMap::new();
+    for (ticket, code, outcome, elapsed) in rows {
+        if let (Ok(ticket), Some(outcome)) = (ticket.parse::<Uuid>(), outcome) {
+            outcomes.insert((ticket, code), (outcome, elapsed.unwrap_or(0)));
+        }
+    }
+    Ok(outcomes)
+}
+
+/// The calendar each ticket's agency names (share-locked on PostgreSQL, as an event reads it).
+fn agency_calendars(
+    conn: &mut DbConnection,
+    tickets: &[Ticket],
+) -> Result<HashMap<Uuid, Option<String>>, StoreError> {
+    let mut ids: Vec<String> = tickets
+        .iter()
+        .filter_map(|t| t.agency_id.map(|id| id.to_string()))
+        .collect();
+    ids.sort();
+    ids.dedup();
+    let query = agencies::table
+        .filter(agencies::id.eq_any(ids))
+        .order(agencies::id)
+        .select((agencies::id, agencies::calendar));
+    let rows: Vec<(String, Option<String>)> = match conn {
+        DbConnection::Postgresql(pg) => query.for_share().load(pg)?,
+        DbConnection::Sqlite(_) => query.load(conn)?,
+    };
+    Ok(rows
+        .into_iter()
+        .filter_map(|(id, calendar)| id.parse().ok().map(|id| (id, calendar)))
+        .collect())
+}
+
+/// Records on the ticket that a calendar change altered a stopped clock's outcome.
+#[expect(
+    clippy::too_many_arguments,
+    reason = "the before and after of one clock"
+)]
+fn record_outcome_change(
+    conn: &mut DbConnection,
+    ticket: &Ticket,
+    before: &StoredClock,
+    after: &StoredClock,
+    old: &(String, i64),
+    new: (&'static str, i64),
+    engine: &SlaEngine,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    let mut details = Map::new();
+    details.insert("code".into(), Value::String(after.clock.code.clone()));
+    details.insert(
+        "calendar".into(),
+        Value::String(after.clock.calendar.clone()),
+    );
+    details.insert(
+        "calendar_version".into(),
+        json!(engine.version_of(&after.clock.calendar)),
+    );
+    details.insert("outcome_before".into(), json!(old.0));
+    details.insert("outcome".into(), json!(new.0));
+    details.insert("elapsed_seconds_before".into(), json!(old.1));
+    details.insert("elapsed_seconds".into(), json!(new.1));
+    details.insert("deadline_before".into(), json!(before.clock.deadline));
+    details.insert("deadline".into(), json!(after.clock.deadline));
+    record_service_event(
+        conn,
+        ticket.id,
+        Action::SlaOutcomeChanged,
+        now,
+        details,
+        now,
+    )?;
+    Ok(())
+}
+
+/// Writes changed clocks back in one statement (`UPDATE … FROM (VALUES …)`, which reads the
+/// same on both backends: the VALUES columns are `column1`, `column2`, …).
+fn write_clocks(conn: &mut DbConnection, rewrites: &[Rewrite]) -> Result<(), StoreError> {
+    const COLUMNS: usize = 17;
+    let rows: Vec<String> = (0..rewrites.len())
+        .map(|row| {
+            let first = row * COLUMNS + 1;
+            let params: Vec<String> = (first..first + COLUMNS).map(|p| format!("${p}")).collect();
+            format!("({})", params.join(", "))
+        })
+        .collect();
+    let sql = format!(
+        "UPDATE ticket_clocks SET calendar = v.column3, started_at = v.column4, \
+         applies_from = v.column5, deadline = v.column6, at_risk_at = v.column7, \
+         stopped_at = v.column8, segment_started_at = v.column9, consumed_seconds = v.column10, \
+         paused = v.column11, risk_recorded = v.column12, breach_recorded = v.column13, \
+         outcome = v.column14, elapsed_seconds = v.column15, calendar_version = v.column16, \
+         span_end = v.column17 \
+         FROM (VALUES {}) AS v \
+         WHERE ticket_clocks.ticket_id = v.column1 AND ticket_clocks.code = v.column2",
+        rows.join(", ")
+    );
+    let floor = crate::db::calendars::all_time().0;
+    let mut query = diesel::sql_query(sql).into_boxed();
+    for rewrite in rewrites {
+        let clock = &rewrite.stored.clock;
+        query = query
+            .bind::<Text, _>(rewrite.stored.ticket_id.to_string())
+            .bind::<Text, _>(clock.code.clone())
+            .bind::<Text, _>(clock.calendar.clone())
+            .bind::<Timestamp, _>(to_db_time(clock.started_at))
+            .bind::<Timestamp, _>(to_db_time(clock.applies_from.max(floor)))
+            .bind::<Nullable<Timestamp>, _>(clock.deadline.map(to_db_time))
+            .bind::<Nullable<Timestamp>, _>(clock.at_risk_at.map(to_db_time))
+            .bind::<Nullable<Timestamp>, _>(clock.stopped_at.map(to_db_time))
+            .bind::<Timestamp, _>(to_db_time(clock.segment_started_at))
+            .bind::<BigInt, _>(clock.consumed_seconds)
+            .bind::<Bool, _>(clock.paused)
+            .bind::<Bool, _>(rewrite.stored.risk_recorded)
+            .bind::<Bool, _>(rewrite.stored.breach_recorded)
+            .bind::<Nullable<Text>, _>(rewrite.outcome.map(|(state, _)| state.to_owned()))
+            .bind::<Nullable<BigInt>, _>(rewrite.outcome.map(|(_, elapsed)| elapsed))
+            .bind::<BigInt, _>(rewrite.stored.calendar_version)
+            .bind::<Timestamp, _>(to_db_time(span_end(clock)));
+    }
+    query.execute(conn)?;
+    Ok(())
+}
+
+/// Writes the tickets' new next deadlines (the queue's order) in one statement.
+fn write_next_deadlines(
+    conn: &mut DbConnection,
+    deadlines: &[(Uuid, Option<DateTime<Utc>>)],
+) -> Result<(), StoreError> {
+    let rows: Vec<String> = (0..deadlines.len())
+        .map(|i| format!("(${}, ${})", 2 * i + 1, 2 * i + 2))
+        .collect();
+    let mut query = diesel::sql_query(format!(
+        "UPDATE tickets SET next_deadline = v.column2 FROM (VALUES {}) AS v \
+         WHERE tickets.id = v.column1",
+        rows.join(", ")
+    ))
+    .into_boxed();
+    for (id, deadline) in deadlines {
+        query = query
+            .bind::<Text, _>(id.to_string())
+            .bind::<Timestamp, _>(crate::db::clocks::deadline_column(*deadline));
+    }
+    query.execute(conn)?;
+    Ok(())
+}

@@ -1,0 +1,178 @@
+//! The calendar follower: after a calendar changes (its definition, a closure, or an
+//! agency's choice of calendar), it computes again every clock the change can alter —
+//! running clocks whose deadline may move, stopped ones whose counted span it touches — and
+//! marks the others current. It works in small batches, each a short transaction that holds
+//! writers back for a few milliseconds, on one instance at a time (a lease), and resumes after
+//! a crash where it stopped: each clock keeps the version of its calendar it was computed
+//! with, so what is left to do is always in the database.
+
+use crate::db::calendars::{calendar_versions, changes_after};
+use crate::db::leases::{claim_lease, release_lease};
+use crate::db::stale_clocks::{affected_tickets, mark_unaffected, oldest_version_behind};
+use crate::db::tickets::recompute::recompute_tickets;
+use crate::db::{DbConnection, StoreError};
+use crate::runtime::Runtime;
+use crate::sla::SlaEngine;
+use std::collections::HashSet;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+const LEASE: &str = "calendar-follower";
+const LEASE_TTL_SECONDS: i64 = 60;
+/// How long one batch may hold the writers back.
+const BATCH_TARGET: Duration = Duration::from_millis(25);
+
+/// What one pass did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Pass {
+    /// Tickets whose clocks were computed again.
+    pub tickets: usize,
+    /// Clocks whose stored values changed.
+    pub clocks: usize,
+    /// Stopped clocks whose outcome changed (each recorded on its ticket).
+    pub outcomes: usize,
+    /// Clocks the changes could not affect, marked current.
+    pub marked: usize,
+}
+
+impl Pass {
+    fn add(&mut self, other: crate::db::tickets::recompute::Recomputed) {
+        self.tickets += other.tickets;
+        self.clocks += other.clocks;
+        self.outcomes += other.outcomes;
+    }
+}
+
+/// A batch size that grows while batches are quick and shrinks when one is slow.
+struct Batch {
+    size: i64,
+    max: i64,
+}
+
+impl Batch {
+    fn adapt(&mut self, took: Duration) {
+        if took < BATCH_TARGET / 2 {
+            self.size = (self.size * 2).min(self.max);
+        } else if took > BATCH_TARGET * 2 {
+            self.size = (self.size / 2).max(1);
+        }
+    }
+}
+
+/// Brings every stale clock up to its calendar as it stands, unless another instance holds
+/// the lease; returns what it did.
+pub fn follow_calendars(runtime: &Runtime) -> Result<Pass, StoreError> {
+    crate::db::with_connection(&runtime.pool, |conn| {
+        runtime.reload_calendars(conn)?;
+        let engine = runtime.engine();
+        let holder = runtime.instance_id.to_string();
+        let ttl = chrono::Duration::seconds(LEASE_TTL_SECONDS);
+        if !claim_lease(conn, LEASE, &holder, runtime.now(), ttl)? {
+            return Ok(Pass::default());
+        }
+        let followed = follow_with(conn, runtime, &engine, &holder);
+        release_lease(conn, LEASE, &holder)?;
+        followed
+    })
+}
+
+fn follow_with(
+    conn: &mut DbConnection,
+    runtime: &Runtime,
+    engine: &SlaEngine,
+    holder: &str,
+) -> Result<Pass, StoreError> {
+    let mut pass = Pass::default();
+    let mut tickets = Batch {
+        size: 64,
+        max: 2000,
+    };
+    let mut marks = Batch {
+        size: 1000,
+        max: 50_000,
+    };
+    let mut renewed = Instant::now();
+    for (calendar, version) in calendar_versions(conn)? {
+        // The engine was reloaded just now; a change newer than it waits for the next pass
+        // (computing with an older definition would leave the clocks stale again).
+        let known = if engine.calendar(&calendar).is_some() {
+            version.min(engine.version_of(&calendar))
+        } else {
+            version // removed: its clocks move to the calendars that count now
+        };
+        let Some(oldest) = oldest_version_behind(conn, &calendar, known)? else {
+            continue;
+        };
+        for change in changes_after(conn, &calendar, oldest)? {
+            if change.version > known {
+                break;
+            }
+            let mut seen = HashSet::new();
+            loop {
+                let ids = affected_tickets(conn, &calendar, &change, tickets.size)?;
+                if !ids.iter().any(|id| seen.insert(*id)) {
+                    if !ids.is_empty() {
+                        tracing::warn!(calendar, "clocks that cannot be brought up to date");
+                    }
+                    break;
+                }
+                let started = Instant::now();
+                pass.add(recompute_tickets(conn, engine, &ids, runtime.now())?);
+                tickets.adapt(started.elapsed());
+                renew_now_and_then(conn, runtime, holder, &mut renewed)?;
+            }
+            loop {
+                let started = Instant::now();
+                let marked = mark_unaffected(conn, &calendar, &change, marks.size)?;
+                marks.adapt(started.elapsed());
+                pass.marked += marked;
+                renew_now_and_then(conn, runtime, holder, &mut renewed)?;
+                if marked == 0 {
+                    break;
+                }
+            }
+        }
+    }
+    Ok(pass)
+}
+
+/// Keeps the lease while a long pass goes on.
+fn renew_now_and_then(
+    conn: &mut DbConnection,
+    runtime: &Runtime,
+    holder: &str,
+    renewed: &mut Instant,
+) -> Result<(), StoreError> {
+    if renewed.elapsed() > Duration::from_secs(10) {
+        let ttl = chrono::Duration::seconds(LEASE_TTL_SECONDS);
+        if !claim_lease(conn, LEASE, holder, runtime.now(), ttl)? {
+            return Err(StoreError::Conflict(
+                "the calendar follower's lease was lost".into(),
+            ));
+        }
+        *renewed = Instant::now();
+    }
+    Ok(())
+}
+
+/// Runs `follow_calendars` at start, whenever a calendar change wakes it, and every
+/// `interval` (changes made on other instances, clocks written by an instance that had not
+/// reloaded yet).
+pub async fn run(runtime: Arc<Runtime>, interval: Duration) {
+    loop {
+        let work = runtime.clone();
+        match actix_web::web::block(move || follow_calendars(&work)).await {
+            Ok(Ok(pass)) if pass != Pass::default() => tracing::info!(
+                tickets = pass.tickets,
+                clocks = pass.clocks,
+                outcomes_changed = pass.outcomes,
+                marked_current = pass.marked,
+                "clocks follow their calendars"
+            ),
+            Ok(Ok(_)) => {}
+            Ok(Err(e)) => tracing::warn!(error = %e, "calendar follower pass failed; will retry"),
+            Err(e) => tracing::warn!(error = %e, "calendar follower task failed; will retry"),
+        }
+        let _ = tokio::time::timeout(interval, runtime.calendar_wakeup.notified()).await;
+    }
+}
