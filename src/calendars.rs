@@ -170,6 +170,25 @@ mod tests {
     }
 
     #[test]
+    fn a_policy_naming_an_unknown_calendar_is_refused_at_start() {
+        let mut settings = Settings::default();
+        settings.sla.insert(
+            "SLA.7".into(),
+            crate::config::SlaOverride {
+                calendar: Some("nessuno".into()),
+                ..Default::default()
+            },
+        );
+        let error = build_engine(&settings, &StoredCalendars::default())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            error.contains("SLA.7") && error.contains("nessuno"),
+            "{error}"
+        );
+    }
+
+    #[test]
     fn fingerprints_change_with_the_definition_only() {
         let default = Calendar::italian_default();
         assert_eq!(fingerprint(&default), fingerprint(&default.clone()));

@@ -29,6 +29,23 @@ fn followed(app: &TestApp, calendar: &str) -> Value {
     app.get(&path, &app.admin).json()
 }
 
+/// A runtime on `app`'s database whose clock reads `now`, for running a job's pass in the
+/// test's own thread, as another instance would.
+fn runtime_of(
+    app: &TestApp,
+    mut settings: Settings,
+    now: chrono::DateTime<chrono::Utc>,
+) -> helpdesk::runtime::Runtime {
+    settings.database_url = app.database_url.clone();
+    let engine = {
+        let mut conn = app.pool.get().unwrap();
+        helpdesk::calendars::engine_from_database(&settings, &mut conn, now).unwrap()
+    };
+    let mail = helpdesk::mail::MailSettings::from_settings(&settings).unwrap();
+    let clock: helpdesk::runtime::Clock = std::sync::Arc::new(move || now);
+    helpdesk::runtime::Runtime::new(app.pool.clone(), settings, clock, engine, mail)
+}
+
 fn deadline(app: &TestApp, token: &str, id: &str, code: &str) -> (String, String) {
     let ticket = app.get(&format!("/tickets/{id}"), token).json();
     let clock = sla_clock(&ticket, code).unwrap_or_else(|| panic!("{code} on {ticket}"));
@@ -621,4 +638,99 @@ fn two_instances_follow_a_closure_once_and_serve_the_same_deadlines() {
     let changed = events_of(&app, &stopped, "sla_outcome_changed");
     assert_eq!(changed.len(), 1, "the outcome changed once: {changed:?}");
     assert_eq!(changed[0]["outcome"], "met");
+}
+
+#[test]
+fn a_configured_calendar_serves_slas_and_the_apis_definition_wins_across_restarts() {
+    let ufficio: helpdesk::sla::CalendarDefinition = serde_json::from_value(json!({
+        "time_zone": "Europe/Rome",
+        "week": [{"day": "monday", "hours": [{"open": "09:00", "close": "12:00"}]},
+                 {"day": "tuesday", "hours": [{"open": "09:00", "close": "12:00"}]}],
+        "holidays": [{"name": "Patrono", "date": "12-07"}],
+    }))
+    .unwrap();
+    let mut configured = settings();
+    configured.calendars.insert("ufficio".into(), ufficio);
+    configured.sla.insert(
+        "SLA.7".into(),
+        helpdesk::config::SlaOverride {
+            calendar: Some("ufficio".into()),
+            ..Default::default()
+        },
+    );
+    let app = spawn_app_with(configured.clone());
+    let (_, agent) = app.add_user(Role::Agent, Some(Level::First), None);
+    app.set_now("2026-11-30T10:30:00Z");
+    let calendar = app.get("/calendars/ufficio", &app.admin).json();
+    assert_eq!(calendar["source"], "configuration");
+    // Monday 30 Nov 11:00 in Rome: SLA.7's 6 hours are 1 h on Monday, 3 h on Tuesday, and
+    // (Monday 7 Dec closed) 2 h on Tuesday 8 Dec: 11:00 CET.
+    let id = app.open_ticket_id(
+        &agent,
+        json!({"subject": "x", "channel": "email", "reported_at": "2026-11-30T10:00:00Z"}),
+    );
+    let ticket = app.get(&format!("/tickets/{id}"), &agent).json();
+    let sla7 = sla_clock(&ticket, "SLA.7").unwrap();
+    assert_eq!(
+        (sla7["calendar"].as_str(), sla7["deadline"].as_str()),
+        (Some("ufficio"), Some("2026-12-08T10:00:00Z"))
+    );
+
+    // The API's definition wins over the file's, and survives a restart.
+    let mut longer = calendar.clone();
+    longer["week"][0]["hours"] = json!([{"open": "09:00", "close": "18:00"}]);
+    let put = app.send(
+        "PUT",
+        "/calendars/ufficio",
+        Some(&app.admin),
+        &[],
+        Some(&longer.to_string()),
+    );
+    assert_eq!(put.status, 200, "{}", put.body);
+    followed(&app, "ufficio");
+    let moved = "2026-11-30T16:00:00Z"; // all 6 hours on Monday now: 11:00–17:00
+    assert_eq!(deadline(&app, &agent, &id, "SLA.7").0, moved);
+    app.stop();
+    let restarted = app.another_instance_at(configured, "2026-11-30T10:30:00Z");
+    let calendar = restarted.get("/calendars/ufficio", &restarted.admin).json();
+    assert_eq!(calendar["source"], "api");
+    assert_eq!(calendar["week"][0]["hours"][0]["close"], "18:00");
+    assert_eq!(
+        calendar["pending_clocks"], 0,
+        "nothing to redo after a restart"
+    );
+    assert_eq!(deadline(&restarted, &agent, &id, "SLA.7").0, moved);
+}
+
+#[test]
+fn the_watcher_records_nothing_for_a_clock_computed_with_an_older_calendar() {
+    use diesel::RunQueryDsl;
+    let slow = Settings {
+        // The follower waits for the test: its periodic pass is an hour away.
+        calendar_reload_seconds: 3600,
+        ..settings()
+    };
+    let app = spawn_app_with(slow.clone());
+    let (_, agent) = app.add_user(Role::Agent, Some(Level::First), None);
+    app.set_now("2026-12-01T09:30:00Z");
+    let id = app.open_ticket_id(
+        &agent,
+        json!({"subject": "x", "channel": "email", "reported_at": "2026-12-01T09:00:00Z"}),
+    );
+    // As if a calendar change were still on its way to this clock.
+    let mut conn = app.pool.get().unwrap();
+    diesel::sql_query(format!(
+        "UPDATE ticket_clocks SET calendar_version = 0 WHERE ticket_id = '{id}'"
+    ))
+    .execute(&mut *conn)
+    .unwrap();
+    let after = "2026-12-01T10:00:01Z".parse().unwrap();
+    helpdesk::jobs::clock_watcher::record_crossings(&app.pool, after).unwrap();
+    assert!(events_of(&app, &id, "sla_breached").is_empty());
+    assert!(events_of(&app, &id, "sla_at_risk").is_empty());
+    // Once the follower has computed it again (nothing changed), the breach is recorded.
+    let runtime = runtime_of(&app, slow, after);
+    helpdesk::jobs::calendar_follower::follow_calendars(&runtime).unwrap();
+    helpdesk::jobs::clock_watcher::record_crossings(&app.pool, after).unwrap();
+    assert_eq!(events_of(&app, &id, "sla_breached").len(), 1);
 }

@@ -81,6 +81,8 @@ enum Step {
     Wait {
         minutes: i64,
     },
+    /// The clock watcher's pass: its events are in the history but move no version.
+    Watch,
 }
 
 fn steps() -> impl Strategy<Value = Vec<Step>> {
@@ -104,6 +106,7 @@ fn steps() -> impl Strategy<Value = Vec<Step>> {
         1 => (0usize..8, 0u8..3).prop_map(|(ticket, cause)| Step::Patch { ticket, cause }),
         1 => (0usize..8, 2usize..6).prop_map(|(ticket, writers)| Step::Burst { ticket, writers }),
         1 => (1i64..300).prop_map(|minutes| Step::Wait { minutes }),
+        1 => Just(Step::Watch),
     ];
     prop::collection::vec(step, 20..60)
 }
@@ -288,6 +291,9 @@ impl World {
                 self.now += Duration::minutes(minutes);
                 self.app.set_now(&self.now.to_rfc3339());
             }
+            Step::Watch => {
+                helpdesk::jobs::clock_watcher::record_crossings(&self.app.pool, self.now).unwrap();
+            }
         }
         self.check_versions();
     }
@@ -334,16 +340,20 @@ impl World {
                 .app
                 .get(&format!("/tickets/{id}/events"), &self.app.admin)
                 .json();
-            let sequences: Vec<i64> = history["items"]
-                .as_array()
-                .unwrap()
+            let items = history["items"].as_array().unwrap();
+            let sequences: Vec<i64> = items
                 .iter()
                 .map(|e| e["sequence"].as_i64().unwrap())
                 .collect();
             assert_eq!(
                 sequences,
-                (1..=*version).collect::<Vec<_>>(),
-                "history of {id}"
+                (1..=items.len() as i64).collect::<Vec<_>>(),
+                "history of {id}: numbered without gaps"
+            );
+            let by_people = items.iter().filter(|e| !e["actor_id"].is_null()).count() as i64;
+            assert_eq!(
+                by_people, *version,
+                "{id}: one version per change a person made"
             );
             check_clocks(&engine, &ticket, &history, self.now);
             tickets.push(ticket);
