@@ -173,15 +173,22 @@ pub fn agency_calendar(
     conn: &mut DbConnection,
     id: Option<Uuid>,
 ) -> Result<Option<String>, StoreError> {
-    let Some(id) = id else {
-        return Ok(None);
-    };
+    match id {
+        Some(id) => Ok(existing_agency_calendar(conn, id)?.flatten()),
+        None => Ok(None),
+    }
+}
+
+/// As `agency_calendar`, for an agency that may not exist: `None` when it does not.
+pub fn existing_agency_calendar(
+    conn: &mut DbConnection,
+    id: Uuid,
+) -> Result<Option<Option<String>>, StoreError> {
     let query = agencies::table
         .find(id.to_string())
         .select(agencies::calendar);
-    let found: Option<Option<String>> = match conn {
+    Ok(match conn {
         DbConnection::Postgresql(pg) => query.for_share().get_result(pg).optional()?,
         DbConnection::Sqlite(_) => query.get_result(conn).optional()?,
-    };
-    Ok(found.flatten())
+    })
 }

@@ -1,7 +1,6 @@
 //! Tickets: creation with a gap-free per-year number and `Idempotency-Key`, reads; keyset
 //! lists (`list`), numbering (`numbers`) and recording events (`record`) beside it.
 
-use super::agencies::find_agency;
 use super::clocks::{
     ClockOwner, StoredClock, deadline_column, deadline_from_column, insert_clocks, load_clocks,
 };
@@ -229,12 +228,12 @@ pub(crate) fn insert_unnumbered_ticket(
             });
         }
     }
-    if let Some(agency_id) = new.agency_id
-        && find_agency(conn, agency_id)?.is_none()
-    {
-        return Err(Invalid::one("agency_id", "is not a known agency").into());
-    }
-    let agency_calendar = super::agencies::agency_calendar(conn, new.agency_id)?;
+    // One read checks the agency and gives the calendar its clocks count in.
+    let agency_calendar = match new.agency_id {
+        Some(agency_id) => super::agencies::existing_agency_calendar(conn, agency_id)?
+            .ok_or_else(|| StoreError::from(Invalid::one("agency_id", "is not a known agency")))?,
+        None => None,
+    };
     malfunction::check_agencies_exist(conn, &new.details.affected_agency_ids)?;
 
     let reported_at = truncate_to_micros(new.reported_at.unwrap_or(now));
