@@ -172,6 +172,10 @@ pub fn send(
     Ok(lines)
 }
 
+/// The engine as the calendars are stored. A report only reads: it does not record this
+/// command's configuration as the calendars' (that is `serve`'s to do).
 fn engine(settings: &Settings, pool: &Pool) -> Result<crate::sla::SlaEngine, anyhow::Error> {
-    crate::calendars::engine_from_database(settings, &mut *pool.get()?, chrono::Utc::now())
+    let stored = db::calendars::load_calendars(&mut *pool.get()?)
+        .map_err(|e: db::StoreError| anyhow::anyhow!(e))?;
+    crate::calendars::build_engine(settings, &stored)
 }
