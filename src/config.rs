@@ -211,6 +211,10 @@ impl Settings {
             "max_batch_body_bytes must be at least max_body_bytes"
         );
         anyhow::ensure!(
+            self.max_backdate_days <= 3650,
+            "max_backdate_days must be at most 3650 (ten years)"
+        );
+        anyhow::ensure!(
             self.calendar_reload_seconds >= 1,
             "calendar_reload_seconds must be at least 1"
         );

@@ -302,6 +302,17 @@ fn the_watcher_records_nothing_for_a_clock_computed_with_an_older_calendar() {
     helpdesk::jobs::clock_watcher::record_crossings(&app.pool, after).unwrap();
     assert!(events_of(&app, &id, "sla_breached").is_empty());
     assert!(events_of(&app, &id, "sla_at_risk").is_empty());
+    // Nor does a claim made on what was read before the calendar moved on.
+    let deadline = "2026-12-01T10:00:00Z".parse().unwrap();
+    let claimed = helpdesk::db::clocks::claim_crossing(
+        &mut conn,
+        id.parse().unwrap(),
+        "SLA.6",
+        helpdesk::db::clocks::Crossing::Breached,
+        deadline,
+    )
+    .unwrap();
+    assert!(!claimed, "a stale clock is not claimed");
     // Once the follower has computed it again (nothing changed), the breach is recorded.
     let runtime = runtime_of(&app, slow, after);
     helpdesk::jobs::calendar_follower::follow_calendars(&runtime).unwrap();

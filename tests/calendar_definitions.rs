@@ -138,6 +138,14 @@ fn an_agency_calendar_counts_its_business_hour_slas_and_its_tickets_follow_a_cha
     let in_use = app.send("DELETE", "/calendars/milano", Some(&app.admin), &[], None);
     in_use.problem(409);
 
+    // Which calendar an agency's SLAs count in is an administrator's to say.
+    let (_, supervisor) = app.add_user(Role::Supervisor, None, None);
+    app.patch(
+        &format!("/agencies/{agency}"),
+        &supervisor,
+        &json!({"calendar": null}),
+    )
+    .problem(403);
     let patched = app.patch(
         &format!("/agencies/{agency}"),
         &app.admin,
@@ -156,6 +164,20 @@ fn an_agency_calendar_counts_its_business_hour_slas_and_its_tickets_follow_a_cha
     let gone = app.send("DELETE", "/calendars/milano", Some(&app.admin), &[], None);
     assert_eq!(gone.status, 204, "{}", gone.body);
     app.get("/calendars/milano", &app.admin).problem(404);
+    // Defined again, it is a new calendar whose versions go on from the removed one's.
+    let again = app.send(
+        "PUT",
+        "/calendars/milano",
+        Some(&app.admin),
+        &[],
+        Some(&body.to_string()),
+    );
+    assert_eq!(again.status, 201, "{}", again.body);
+    assert!(
+        again.json()["version"].as_i64().unwrap() > 2,
+        "{}",
+        again.body
+    );
 }
 
 #[test]
@@ -311,6 +333,11 @@ fn bad_definitions_are_refused_naming_the_field_and_nothing_is_stored() {
         Some(&read.to_string()),
     );
     assert_eq!(again.status, 200, "{}", again.body);
+    assert_eq!(
+        again.json()["version"],
+        read["version"],
+        "the same definition is no change"
+    );
 }
 
 #[test]

@@ -405,6 +405,20 @@ fn the_smaller_holes_are_closed() {
     let history = app.get(&format!("/tickets/{ticket}/events"), &agent).json();
     assert_eq!(history["items"].as_array().unwrap().len(), 2);
 
+    let reply = app.post(
+        "/reports/malfunctions/deliveries",
+        &app.admin,
+        &json!({"from": "2017-01-01", "to": "2016-01-01"}),
+    );
+    reply.problem(400);
+    assert_eq!(reply.problem_fields(), ["to"]);
+    let reply = app.post(
+        "/reports/malfunctions/deliveries",
+        &app.admin,
+        &json!({"from": "2016-01-01", "to": "2016-04-01\r\nBcc: x@example.org"}),
+    );
+    reply.problem(400);
+
     // The report endpoints answer alike: `from` after `to` is 400, an unknown agency 404.
     let unknown = uuid::Uuid::new_v4();
     for path in [

@@ -51,6 +51,16 @@ fn a_body_not_declared_as_utf8_json_is_refused_with_415() {
                 .contains("application/json")
         );
     }
+    // Declared UTF-8, sent in Latin-1 (`ù` as the single byte 0xF9): not JSON's encoding.
+    let body_latin1: &[u8] = b"{\"subject\": \"gi\xf9\", \"channel\": \"phone\"}";
+    let mut request = format!(
+        "POST /api/v1/tickets HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {agent}\r\n\
+         Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        body_latin1.len()
+    )
+    .into_bytes();
+    request.extend_from_slice(body_latin1);
+    raw_bytes(&app.base, &request).problem(415);
     for accepted in ["application/json", "application/json; charset=UTF-8"] {
         let reply = app.send(
             "POST",
@@ -171,6 +181,9 @@ fn if_match_compares_strongly_and_takes_a_list() {
         post(malformed).problem(400);
     }
     assert_eq!(post("*").status, 201);
+    let current = app.get(&format!("/tickets/{id}"), &app.admin).json()["version"].clone();
+    post(&format!("\"0{current}\"")).problem(412);
+    post(&format!("\"+{current}\"")).problem(412);
 }
 
 #[test]
@@ -274,6 +287,10 @@ fn echoed_input_and_bodies_are_bounded() {
 /// Writes `request` as it is to the app's port and reads the answer (status, headers, body),
 /// for requests no HTTP client would send.
 fn raw_request(base: &str, request: &str) -> Reply {
+    raw_bytes(base, request.as_bytes())
+}
+
+fn raw_bytes(base: &str, request: &[u8]) -> Reply {
     let address = base
         .trim_start_matches("http://")
         .split('/')
@@ -283,7 +300,7 @@ fn raw_request(base: &str, request: &str) -> Reply {
     stream
         .set_read_timeout(Some(Duration::from_secs(30)))
         .expect("timeout");
-    stream.write_all(request.as_bytes()).expect("write");
+    stream.write_all(request).expect("write");
     let mut answer = Vec::new();
     let mut buffer = [0u8; 8192];
     // Read until the headers and the declared body are in (the server may keep the socket).

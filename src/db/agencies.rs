@@ -118,8 +118,8 @@ pub struct AgencyPatch {
 
 /// Changes an agency; `expected` (from `If-Match`) guards lost updates. Writers queue on the
 /// agency's row; a change that changes nothing writes nothing (the version stays). A new
-/// calendar makes the clocks of the agency's tickets stale, for the calendar follower to
-/// recompute.
+/// calendar queues the agency for the calendar follower, which computes its tickets' clocks
+/// again.
 pub fn update_agency(
     conn: &mut DbConnection,
     id: Uuid,
@@ -160,10 +160,32 @@ pub fn update_agency(
             .set(&to_row(&agency))
             .execute(conn)?;
         if agency.calendar != before.calendar {
-            super::clocks::mark_agency_clocks_stale(conn, id)?;
+            queue_calendar_switch(conn, id, now)?;
         }
         find_agency(conn, id)?.ok_or(StoreError::NotFound("agency"))
     })
+}
+
+/// Queues the agency for the calendar follower, which marks its clocks stale in batches.
+fn queue_calendar_switch(
+    conn: &mut DbConnection,
+    id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    use super::schema::agency_calendar_changes as queue;
+    let queued: i64 = queue::table
+        .filter(queue::agency_id.eq(id.to_string()))
+        .count()
+        .get_result(conn)?;
+    if queued == 0 {
+        diesel::insert_into(queue::table)
+            .values((
+                queue::agency_id.eq(id.to_string()),
+                queue::recorded_at.eq(to_db_time(now)),
+            ))
+            .execute(conn)?;
+    }
+    Ok(())
 }
 
 /// The calendar of an agency's office hours, read for computing its tickets' clocks. On

@@ -282,7 +282,17 @@ pub fn define_calendar(
                 if !expected.admits(current) {
                     return Err(StoreError::StaleVersion { current });
                 }
-                false
+                let (stored, stored_fingerprint): (Option<String>, String) = calendars::table
+                    .find(name)
+                    .select((calendars::definition, calendars::fingerprint))
+                    .get_result(conn)?;
+                // The same definition again (a configuration tool re-applying it) is no
+                // change: no new version, nothing recomputed.
+                if stored.is_some() && stored_fingerprint == fingerprint {
+                    return Ok((current, false));
+                }
+                // A removed calendar defined again is a new calendar (its versions go on).
+                stored.is_none() && stored_fingerprint == REMOVED
             }
             Err(StoreError::NotFound(_)) if !expected.is_guarded() => {
                 let inserted = diesel::insert_into(calendars::table)
@@ -364,18 +374,31 @@ pub fn revert_to_configured(
     })
 }
 
-/// Removes an administrator's calendar, its closures and its change log. The caller has
-/// checked that no SLA or agency names it; a clock that still counts in it refuses it.
+/// Removes an administrator's calendar: its definition and closures go, its row stays as a
+/// tombstone so that its versions go on if it is defined again. The caller has checked that
+/// no SLA names it; an agency that names it, or a clock that still counts in it, refuses it.
 pub fn delete_calendar(
     conn: &mut DbConnection,
     name: &str,
     expected: &VersionCheck,
+    actor: Uuid,
+    now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
-    use super::schema::ticket_clocks;
+    use super::schema::{agencies, ticket_clocks};
     super::write_transaction(conn, |conn| {
         let current = lock_calendar(conn, name)?;
         if !expected.admits(current) {
             return Err(StoreError::StaleVersion { current });
+        }
+        let naming: Vec<String> = agencies::table
+            .filter(agencies::calendar.eq(name))
+            .select(agencies::code)
+            .load(conn)?;
+        if !naming.is_empty() {
+            return Err(StoreError::Conflict(format!(
+                "the agencies {} name calendar `{name}`",
+                naming.join(", ")
+            )));
         }
         let counting: i64 = ticket_clocks::table
             .filter(ticket_clocks::calendar.eq(name))
@@ -388,9 +411,20 @@ pub fn delete_calendar(
         }
         diesel::delete(calendar_closures::table.filter(calendar_closures::calendar.eq(name)))
             .execute(conn)?;
-        diesel::delete(calendar_changes::table.filter(calendar_changes::calendar.eq(name)))
+        diesel::update(calendars::table.find(name))
+            .set((
+                calendars::definition.eq(None::<String>),
+                calendars::fingerprint.eq(REMOVED),
+            ))
             .execute(conn)?;
-        diesel::delete(calendars::table.find(name)).execute(conn)?;
+        record_change(
+            conn,
+            name,
+            ChangeKind::Removed,
+            all_time(),
+            Some(actor),
+            now,
+        )?;
         Ok(())
     })
 }

@@ -182,18 +182,6 @@ pub fn outcome_of(
     }
 }
 
-/// Marks every clock of the agency's tickets as computed with no calendar version, for the
-/// calendar follower to compute again (the agency's calendar changed).
-pub fn mark_agency_clocks_stale(
-    conn: &mut DbConnection,
-    agency_id: Uuid,
-) -> Result<(), StoreError> {
-    diesel::update(ticket_clocks::table.filter(ticket_clocks::agency_id.eq(agency_id.to_string())))
-        .set(ticket_clocks::calendar_version.eq(0))
-        .execute(conn)?;
-    Ok(())
-}
-
 /// One row at a time: multi-row inserts do not compile through the backend enum.
 fn insert_clock(
     conn: &mut DbConnection,
@@ -277,6 +265,14 @@ pub enum Crossing {
     Breached,
 }
 
+/// Whether a clock was computed with its calendar's current version.
+fn computed_with_current_calendar() -> diesel::expression::SqlLiteral<diesel::sql_types::Bool> {
+    diesel::dsl::sql::<diesel::sql_types::Bool>(
+        "EXISTS (SELECT 1 FROM calendars c WHERE c.name = ticket_clocks.calendar \
+         AND c.version = ticket_clocks.calendar_version)",
+    )
+}
+
 /// Clocks with a crossing that happened by `now` and is not yet recorded, oldest first.
 pub fn unrecorded_crossings(
     conn: &mut DbConnection,
@@ -286,12 +282,7 @@ pub fn unrecorded_crossings(
     let now = to_db_time(now);
     // A clock computed with an older version of its calendar waits for the calendar follower:
     // its deadline may be one the calendar no longer gives.
-    let current = || {
-        diesel::dsl::sql::<diesel::sql_types::Bool>(
-            "EXISTS (SELECT 1 FROM calendars c WHERE c.name = ticket_clocks.calendar \
-             AND c.version = ticket_clocks.calendar_version)",
-        )
-    };
+    let current = computed_with_current_calendar;
     // The literal conditions match the partial indexes' (a bound value would not, on SQLite):
     // met clocks, most of history, never cross.
     let breached: Vec<ClockRow> = ticket_clocks::table
@@ -346,9 +337,12 @@ pub fn claim_crossing(
     crossing: Crossing,
     seen: DateTime<Utc>,
 ) -> Result<bool, StoreError> {
+    // A calendar change committed since the crossing was read leaves the clock stale: it is
+    // claimed only while computed with its calendar's current version.
     let target = ticket_clocks::table
         .filter(ticket_clocks::ticket_id.eq(ticket_id.to_string()))
-        .filter(ticket_clocks::code.eq(code));
+        .filter(ticket_clocks::code.eq(code))
+        .filter(computed_with_current_calendar());
     let seen = to_db_time(seen);
     let changed = match crossing {
         Crossing::AtRisk => diesel::update(

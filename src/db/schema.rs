@@ -207,6 +207,13 @@ diesel::table! {
 }
 
 diesel::table! {
+    agency_calendar_changes (agency_id) {
+        agency_id -> Text,
+        recorded_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     job_leases (name) {
         name -> Text,
         holder -> Text,
@@ -239,4 +246,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     calendars,
     calendar_changes,
     job_leases,
+    agency_calendar_changes,
 );

@@ -358,7 +358,11 @@ fn check_given_at(
         return Err(Invalid::one("at", "must not be in the future"));
     }
     if action == Action::InterruptionStart {
-        if at < state.reported_at - rules.max_backdate {
+        let earliest = state
+            .reported_at
+            .checked_sub_signed(rules.max_backdate)
+            .unwrap_or(DateTime::<Utc>::MIN_UTC);
+        if at < earliest {
             return Err(Invalid::one(
                 "at",
                 format!(

@@ -33,7 +33,7 @@ pub fn is_leap_second(at: &DateTime<Utc>) -> bool {
 
 /// Parses an RFC 3339 instant, refusing a leap second.
 pub fn parse_instant(text: &str) -> Result<DateTime<Utc>, InstantError> {
-    let at = DateTime::parse_from_rfc3339(text.trim())
+    let at = DateTime::parse_from_rfc3339(text)
         .map_err(|_| InstantError::Malformed)?
         .with_timezone(&Utc);
     if is_leap_second(&at) {
@@ -48,7 +48,7 @@ pub fn parse_instant_or_date(text: &str) -> Result<DateTime<Utc>, InstantError> 
         Err(InstantError::Malformed) => {}
         parsed => return parsed,
     }
-    let date = NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d")
+    let date = NaiveDate::parse_from_str(text, "%Y-%m-%d")
         .map_err(|_| InstantError::MalformedInstantOrDate)?;
     local_midnight(chrono_tz::Europe::Rome, date).ok_or(InstantError::MalformedInstantOrDate)
 }
@@ -84,6 +84,8 @@ mod tests {
             "",
             "2016-12-31",
             "2016-12-31T24:00:00Z",
+            " 2016-12-31T10:00:00Z",
+            "2016-12-31T10:00:00Z\r\n",
             "2016-02-30T10:00:00Z",
         ] {
             assert_eq!(parse_instant(bad), Err(InstantError::Malformed), "{bad}");

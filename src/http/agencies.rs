@@ -99,8 +99,15 @@ pub struct AgencyList {
     pub items: Vec<AgencyResponse>,
 }
 
-/// A calendar an agency names must exist (and the clocks then count in it).
-fn check_calendar(checker: &mut Checker, state: &AppState, calendar: Option<&str>) {
+/// A calendar an agency names must exist (and the clocks then count in it). Choosing it is an
+/// administrator's, as calendars are: it decides how the agency's SLAs are measured.
+fn check_calendar(
+    checker: &mut Checker,
+    state: &AppState,
+    caller: &Caller,
+    calendar: Option<&str>,
+) -> Result<(), ApiError> {
+    caller.require(caller.0.can_manage_users(), "choose an agency's calendar")?;
     if let Some(name) = calendar
         && state.engine().calendar(name).is_none()
     {
@@ -109,6 +116,7 @@ fn check_calendar(checker: &mut Checker, state: &AppState, calendar: Option<&str
             format!("`{name}` is not a calendar (see GET /calendars)"),
         );
     }
+    Ok(())
 }
 
 fn check_contacts(checker: &mut Checker, contacts: &[String]) {
@@ -160,7 +168,9 @@ pub async fn create_agency(
     checker.required_line("name", request.name.as_deref(), 200);
     let contacts = request.contacts.unwrap_or_default();
     check_contacts(&mut checker, &contacts);
-    check_calendar(&mut checker, &state, request.calendar.as_deref());
+    if request.calendar.is_some() {
+        check_calendar(&mut checker, &state, &caller, request.calendar.as_deref())?;
+    }
     checker.finish().map_err(ApiError::Invalid)?;
     let new = db::agencies::NewAgency {
         code: request.code.unwrap_or_default().trim().to_owned(),
@@ -262,7 +272,7 @@ pub async fn update_agency(
         check_contacts(&mut checker, contacts);
     }
     if let Some(calendar) = &update.calendar {
-        check_calendar(&mut checker, &state, calendar.as_deref());
+        check_calendar(&mut checker, &state, &caller, calendar.as_deref())?;
     }
     checker.finish().map_err(ApiError::Invalid)?;
     let now = state.now();

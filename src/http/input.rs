@@ -35,6 +35,10 @@ pub async fn read_json<T: DeserializeOwned>(
 ) -> Result<T, ApiError> {
     check_media_type(request, accepted)?;
     let body = read_body(request, payload, limits).await?;
+    // JSON is UTF-8: bytes that are not are another encoding, whatever the header said.
+    if std::str::from_utf8(&body).is_err() {
+        return Err(ApiError::UnsupportedMediaType { accepted });
+    }
     parse_json(&body)
 }
 
@@ -234,7 +238,11 @@ pub fn if_match(request: &HttpRequest) -> Result<VersionCheck, ApiError> {
         if opaque.bytes().any(|b| b < 0x21 || b == 0x7f) {
             return Err(malformed());
         }
-        if !weak && let Ok(version) = opaque.parse::<i64>() {
+        // Strong comparison is of the exact text: `"03"` and `"+3"` are not `"3"`.
+        if !weak
+            && let Ok(version) = opaque.parse::<i64>()
+            && version.to_string() == opaque
+        {
             versions.push(version);
         }
         rest = &tag[end + 1..];

@@ -8,12 +8,14 @@
 
 use crate::db::calendars::{calendar_versions, changes_after};
 use crate::db::leases::{claim_lease, release_lease};
-use crate::db::stale_clocks::{affected_tickets, mark_unaffected, oldest_version_behind};
-use crate::db::tickets::recompute::recompute_tickets;
+use crate::db::stale_clocks::{
+    affected_tickets, agencies_switching_calendar, mark_agency_clocks_stale, mark_unaffected,
+    oldest_version_behind,
+};
+use crate::db::tickets::recompute::{Recomputed, recompute_tickets};
 use crate::db::{DbConnection, StoreError};
 use crate::runtime::Runtime;
 use crate::sla::SlaEngine;
-use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -36,7 +38,7 @@ pub struct Pass {
 }
 
 impl Pass {
-    fn add(&mut self, other: crate::db::tickets::recompute::Recomputed) {
+    fn add(&mut self, other: Recomputed) {
         self.tickets += other.tickets;
         self.clocks += other.clocks;
         self.outcomes += other.outcomes;
@@ -92,6 +94,19 @@ fn follow_with(
         max: 50_000,
     };
     let mut renewed = Instant::now();
+    // An agency that names another calendar: its clocks become stale (version 0), for the
+    // walk below to compute again from the calendar's first version.
+    for agency in agencies_switching_calendar(conn)? {
+        loop {
+            let started = Instant::now();
+            let marked = retrying(|| mark_agency_clocks_stale(conn, agency, marks.size))?;
+            marks.adapt(started.elapsed());
+            renew_now_and_then(conn, runtime, holder, &mut renewed)?;
+            if marked == 0 {
+                break;
+            }
+        }
+    }
     for (calendar, version) in calendar_versions(conn)? {
         // The engine was reloaded just now; a change newer than it waits for the next pass
         // (computing with an older definition would leave the clocks stale again).
@@ -103,27 +118,26 @@ fn follow_with(
         let Some(oldest) = oldest_version_behind(conn, &calendar, known)? else {
             continue;
         };
+        // One version at a time: the clocks of version v-1 are either computed again (to
+        // the newest version) or marked v. A clock that became older meanwhile waits for the
+        // next pass, which starts from the oldest version again.
         for change in changes_after(conn, &calendar, oldest)? {
             if change.version > known {
                 break;
             }
-            let mut seen = HashSet::new();
+            let mut after = None;
             loop {
-                let ids = affected_tickets(conn, &calendar, &change, tickets.size)?;
-                if !ids.iter().any(|id| seen.insert(*id)) {
-                    if !ids.is_empty() {
-                        tracing::warn!(calendar, "clocks that cannot be brought up to date");
-                    }
-                    break;
-                }
+                let ids = affected_tickets(conn, &calendar, &change, after, tickets.size)?;
+                let Some(&last) = ids.last() else { break };
+                after = Some(last);
                 let started = Instant::now();
-                pass.add(recompute_tickets(conn, engine, &ids, runtime.now())?);
+                pass.add(recompute_or_skip(conn, engine, &ids, runtime.now()));
                 tickets.adapt(started.elapsed());
                 renew_now_and_then(conn, runtime, holder, &mut renewed)?;
             }
             loop {
                 let started = Instant::now();
-                let marked = mark_unaffected(conn, &calendar, &change, marks.size)?;
+                let marked = retrying(|| mark_unaffected(conn, &calendar, &change, marks.size))?;
                 marks.adapt(started.elapsed());
                 pass.marked += marked;
                 renew_now_and_then(conn, runtime, holder, &mut renewed)?;
@@ -134,6 +148,45 @@ fn follow_with(
         }
     }
     Ok(pass)
+}
+
+/// Computes a batch again; when the batch fails, each ticket alone, so that one ticket the
+/// engine cannot compute (logged, left stale for the next pass) holds up no other.
+fn recompute_or_skip(
+    conn: &mut DbConnection,
+    engine: &SlaEngine,
+    ids: &[uuid::Uuid],
+    now: chrono::DateTime<chrono::Utc>,
+) -> Recomputed {
+    if let Ok(done) = retrying(|| recompute_tickets(conn, engine, ids, now)) {
+        return done;
+    }
+    let mut done = Recomputed::default();
+    for id in ids {
+        match retrying(|| recompute_tickets(conn, engine, std::slice::from_ref(id), now)) {
+            Ok(one) => {
+                done.tickets += one.tickets;
+                done.clocks += one.clocks;
+                done.outcomes += one.outcomes;
+            }
+            Err(e) => {
+                tracing::warn!(ticket = %id, error = %e, "clocks left stale: cannot compute them")
+            }
+        }
+    }
+    done
+}
+
+/// Runs `work` again when PostgreSQL gave it up for another transaction (a deadlock or a
+/// serialization failure).
+fn retrying<T>(mut work: impl FnMut() -> Result<T, StoreError>) -> Result<T, StoreError> {
+    let mut attempts = 0;
+    loop {
+        match work() {
+            Err(StoreError::Db(e)) if crate::db::is_retryable(&e) && attempts < 4 => attempts += 1,
+            other => return other,
+        }
+    }
 }
 
 /// Keeps the lease while a long pass goes on.

@@ -36,11 +36,19 @@ UPDATE ticket_clocks SET span_end = CASE
     WHEN stopped_at IS NULL THEN COALESCE(deadline, '9999-12-31 23:59:59')
     WHEN deadline IS NULL OR stopped_at > deadline THEN stopped_at
     ELSE deadline END;
-CREATE INDEX ticket_clocks_calendar_version ON ticket_clocks (calendar, calendar_version);
-CREATE INDEX ticket_clocks_agency ON ticket_clocks (agency_id);
+-- The follower walks one version of a calendar at a time, ticket by ticket (a keyset).
+CREATE INDEX ticket_clocks_calendar_version
+    ON ticket_clocks (calendar, calendar_version, ticket_id);
+CREATE INDEX ticket_clocks_agency ON ticket_clocks (agency_id, calendar_version);
 
 -- An agency may name the calendar of its office hours (the business-hour SLAs count in it).
+-- A change of it is queued here for the follower, which marks the agency's clocks stale in
+-- batches (not in the request) and then computes them again.
 ALTER TABLE agencies ADD COLUMN calendar TEXT;
+CREATE TABLE agency_calendar_changes (
+    agency_id TEXT PRIMARY KEY NOT NULL REFERENCES agencies (id),
+    recorded_at TIMESTAMP NOT NULL
+);
 
 -- Events are numbered by their own counter: the service's own events (an SLA crossing, an
 -- outcome a calendar change altered) do not move the ticket's version, its ETag.

@@ -26,7 +26,10 @@ BEGIN
     SELECT RAISE(ABORT, 'ticket_events is append-only');
 END;
 DROP TABLE job_leases;
+-- The version numbered the events before: it goes on from the last event's sequence.
+UPDATE tickets SET version = last_sequence WHERE last_sequence > version;
 ALTER TABLE tickets DROP COLUMN last_sequence;
+DROP TABLE agency_calendar_changes;
 ALTER TABLE agencies DROP COLUMN calendar;
 DROP INDEX ticket_clocks_agency;
 DROP INDEX ticket_clocks_calendar_version;

@@ -16,6 +16,18 @@ use chrono::{Datelike, NaiveDate};
 use serde::Deserialize;
 use utoipa::ToSchema;
 
+/// The instants a closure can affect, two days wider on each side: this instance's idea of
+/// the calendar's time zone may lag a change made elsewhere, and a clock near the edge is
+/// better computed again for nothing than left as it was.
+fn widened(
+    (from, to): (chrono::DateTime<chrono::Utc>, chrono::DateTime<chrono::Utc>),
+) -> (chrono::DateTime<chrono::Utc>, chrono::DateTime<chrono::Utc>) {
+    (
+        from - chrono::Duration::days(2),
+        to + chrono::Duration::days(2),
+    )
+}
+
 /// A closure to add.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -81,7 +93,7 @@ pub async fn create_closure(
         last,
         reason: request.reason.unwrap_or_default().trim().to_owned(),
     };
-    let affects = calendar.closure_span(&closure);
+    let affects = widened(calendar.closure_span(&closure));
     let (calendar_name, user, now) = (calendar.name.clone(), caller.0.user_id, state.now());
     let added = state
         .run(move |conn| {
@@ -126,7 +138,7 @@ pub async fn delete_closure(
                 conn,
                 &calendar_name,
                 day,
-                |closure| spans.closure_span(closure),
+                |closure| widened(spans.closure_span(closure)),
                 user,
                 now,
             )

@@ -205,22 +205,9 @@ pub async fn delete_calendar(
             policy.code, policy.code
         )));
     }
-    let wanted = name.clone();
+    let (wanted, actor, now) = (name.clone(), caller.0.user_id, state.now());
     state
-        .run(move |conn| {
-            let users: Vec<String> = db::agencies::list_agencies(conn)?
-                .into_iter()
-                .filter(|agency| agency.calendar.as_deref() == Some(wanted.as_str()))
-                .map(|agency| agency.code)
-                .collect();
-            if !users.is_empty() {
-                return Err(db::StoreError::Conflict(format!(
-                    "the agencies {} name calendar `{wanted}`",
-                    users.join(", ")
-                )));
-            }
-            db::calendars::delete_calendar(conn, &wanted, &expected)
-        })
+        .run(move |conn| db::calendars::delete_calendar(conn, &wanted, &expected, actor, now))
         .await?;
     state.reload_calendars().await?;
     Ok(HttpResponse::NoContent().finish())

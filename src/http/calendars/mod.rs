@@ -74,7 +74,9 @@ pub struct CalendarList {
     pub items: Vec<CalendarResponse>,
 }
 
-/// Where a calendar is defined, and where its version stands.
+/// Where a calendar is defined, and where its version stands. The version (the `ETag`) is the
+/// engine's, the one the definition shown comes from: if the database has moved on since,
+/// a `PUT` naming it gets a 412, never overwrites what it did not see.
 pub(super) fn describe(
     state: &AppState,
     calendar: &Calendar,
@@ -95,7 +97,7 @@ pub(super) fn describe(
             .iter()
             .map(ClosureResponse::from)
             .collect(),
-        version: row.map_or(0, |row| row.version),
+        version: state.engine().version_of(&calendar.name),
         source: source.into(),
         pending_clocks,
     }
@@ -107,10 +109,11 @@ pub(super) async fn calendar_reply(
     mut builder: actix_web::HttpResponseBuilder,
     name: &str,
 ) -> Result<HttpResponse, ApiError> {
-    let calendar = calendar_named(state, name)?;
-    let wanted = name.to_owned();
+    let (wanted, runtime) = (name.to_owned(), state.runtime.clone());
     let (row, pending) = state
         .run(move |conn| {
+            // What this instance shows should be what the database holds now.
+            runtime.reload_calendars(conn)?;
             let stored = db::calendars::load_calendars(conn)?;
             let row = stored.calendars.into_iter().find(|row| row.name == wanted);
             let pending = match &row {
@@ -120,6 +123,7 @@ pub(super) async fn calendar_reply(
             Ok((row, pending))
         })
         .await?;
+    let calendar = calendar_named(state, name)?;
     let body = describe(state, &calendar, row.as_ref(), pending);
     Ok(builder
         .insert_header((header::ETAG, etag(body.version)))

@@ -126,10 +126,7 @@ fn requested_period(
                 parse_instant_or_date("to", to)?,
             );
             if to_at <= from_at {
-                return Err(ApiError::Invalid(crate::domain::Invalid::one(
-                    "to",
-                    "must be after `from`",
-                )));
+                return Err(ApiError::malformed("to", "must be after `from`"));
             }
             Ok(ReportPeriod {
                 label: format!("{from}..{to}"),
