@@ -302,6 +302,25 @@ pub fn is_retryable(error: &diesel::result::Error) -> bool {
     }
 }
 
+/// The rows of a `VALUES` list of `rows` × `columns` parameters, in the connection's
+/// placeholder style: `$1, $2, …` on PostgreSQL, `?` on SQLite, whose parser looks each `$N`
+/// up by name and so prepares a statement of n numbered parameters in O(n²).
+pub fn values_list(conn: &DbConnection, rows: usize, columns: usize) -> String {
+    let row = |first: usize| -> String {
+        let cells: Vec<String> = match conn {
+            DbConnection::Postgresql(_) => {
+                (first..first + columns).map(|p| format!("${p}")).collect()
+            }
+            DbConnection::Sqlite(_) => vec!["?".to_owned(); columns],
+        };
+        format!("({})", cells.join(", "))
+    };
+    (0..rows)
+        .map(|r| row(r * columns + 1))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// Whether an error is a unique-constraint violation (the same on both backends).
 pub fn is_unique_violation(error: &diesel::result::Error) -> bool {
     matches!(

@@ -10,17 +10,30 @@ use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Text, Timestamp};
 use uuid::Uuid;
 
-/// How many clocks count in an older version of `calendar` than `version`.
+/// How many clocks of `calendar` are still to be computed again: those computed with an
+/// older version than `version`, and those of an agency whose switch to another calendar
+/// the follower has not reached yet.
 pub fn clocks_behind(
     conn: &mut DbConnection,
     calendar: &str,
     version: i64,
 ) -> Result<i64, StoreError> {
-    Ok(ticket_clocks::table
+    use super::schema::agency_calendar_changes as switching;
+    let behind: i64 = ticket_clocks::table
         .filter(ticket_clocks::calendar.eq(calendar))
         .filter(ticket_clocks::calendar_version.lt(version))
         .count()
-        .get_result(conn)?)
+        .get_result(conn)?;
+    let of_switching_agencies: i64 = ticket_clocks::table
+        .filter(ticket_clocks::calendar.eq(calendar))
+        .filter(ticket_clocks::calendar_version.ge(version))
+        .filter(
+            ticket_clocks::agency_id
+                .eq_any(switching::table.select(switching::agency_id.nullable())),
+        )
+        .count()
+        .get_result(conn)?;
+    Ok(behind + of_switching_agencies)
 }
 
 /// The oldest version of `calendar` a clock still counts in, when older than `version`.

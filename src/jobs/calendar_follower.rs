@@ -20,9 +20,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 const LEASE: &str = "calendar-follower";
-const LEASE_TTL_SECONDS: i64 = 60;
+const LEASE_TTL_SECONDS: i64 = 30;
 /// How long one batch may hold the writers back.
-const BATCH_TARGET: Duration = Duration::from_millis(25);
+const BATCH_TARGET: Duration = Duration::from_millis(20);
 
 /// What one pass did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]

@@ -76,13 +76,10 @@ fn take_numbers(conn: &mut DbConnection, year: i32, count: i64) -> Result<i64, S
 /// One statement for all: `UPDATE … FROM (VALUES …)` reads the same on both backends (the
 /// VALUES columns are `column1`, `column2` on each).
 fn store_numbers(conn: &mut DbConnection, tickets: &[&mut &mut Ticket]) -> Result<(), StoreError> {
-    let values: Vec<String> = (0..tickets.len())
-        .map(|i| format!("(${}, ${})", 2 * i + 1, 2 * i + 2))
-        .collect();
     let sql = format!(
         "UPDATE tickets SET number = numbered.column2 FROM (VALUES {}) AS numbered \
          WHERE tickets.id = numbered.column1",
-        values.join(", ")
+        crate::db::values_list(conn, tickets.len(), 2)
     );
     let mut query = diesel::sql_query(sql).into_boxed();
     for ticket in tickets {

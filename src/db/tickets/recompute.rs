@@ -233,14 +233,6 @@ fn record_outcome_change(
 /// Writes changed clocks back in one statement (`UPDATE … FROM (VALUES …)`, which reads the
 /// same on both backends: the VALUES columns are `column1`, `column2`, …).
 fn write_clocks(conn: &mut DbConnection, rewrites: &[Rewrite]) -> Result<(), StoreError> {
-    const COLUMNS: usize = 17;
-    let rows: Vec<String> = (0..rewrites.len())
-        .map(|row| {
-            let first = row * COLUMNS + 1;
-            let params: Vec<String> = (first..first + COLUMNS).map(|p| format!("${p}")).collect();
-            format!("({})", params.join(", "))
-        })
-        .collect();
     let sql = format!(
         "UPDATE ticket_clocks SET calendar = v.column3, started_at = v.column4, \
          applies_from = v.column5, deadline = v.column6, at_risk_at = v.column7, \
@@ -250,7 +242,7 @@ fn write_clocks(conn: &mut DbConnection, rewrites: &[Rewrite]) -> Result<(), Sto
          span_end = v.column17 \
          FROM (VALUES {}) AS v \
          WHERE ticket_clocks.ticket_id = v.column1 AND ticket_clocks.code = v.column2",
-        rows.join(", ")
+        crate::db::values_list(conn, rewrites.len(), 17)
     );
     let floor = crate::db::calendars::all_time().0;
     let mut query = diesel::sql_query(sql).into_boxed();
@@ -284,13 +276,10 @@ fn write_next_deadlines(
     conn: &mut DbConnection,
     deadlines: &[(Uuid, Option<DateTime<Utc>>)],
 ) -> Result<(), StoreError> {
-    let rows: Vec<String> = (0..deadlines.len())
-        .map(|i| format!("(${}, ${})", 2 * i + 1, 2 * i + 2))
-        .collect();
     let mut query = diesel::sql_query(format!(
         "UPDATE tickets SET next_deadline = v.column2 FROM (VALUES {}) AS v \
          WHERE tickets.id = v.column1",
-        rows.join(", ")
+        crate::db::values_list(conn, deadlines.len(), 2)
     ))
     .into_boxed();
     for (id, deadline) in deadlines {
