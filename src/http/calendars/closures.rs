@@ -113,7 +113,7 @@ pub async fn create_closure(
 /// Opens again the days of the closure that covers `date` (admin only); the clocks that
 /// counted in them follow within seconds, as for a new closure.
 #[utoipa::path(
-    delete, path = "/calendars/{name}/closures/{date}", tag = "calendars", operation_id = "delete_closure",
+    delete, path = "/calendars/{name}/closures/{date}", tag = "calendars", operation_id = "remove_closure",
     params(("name" = String, Path, description = "The calendar.", max_length = 50),
         ("date" = NaiveDate, Path, description = "A day of the closure (YYYY-MM-DD).")),
     responses((status = 200, description = "The calendar without the closure.", body = super::CalendarResponse)),

@@ -163,7 +163,7 @@ pub async fn put_calendar(
 /// API's definition, so the configuration's counts again (200, a new version); `24x7` and a
 /// configured calendar without an API definition cannot be removed (409).
 #[utoipa::path(
-    delete, path = "/calendars/{name}", tag = "calendars", operation_id = "delete_calendar",
+    delete, path = "/calendars/{name}", tag = "calendars", operation_id = "remove_calendar",
     params(("name" = String, Path, description = "The calendar's name.", max_length = 50),
         ("If-Match" = Option<String>, Header, description = "The ETag last read; 412 if the calendar changed since.", max_length = 30)),
     responses(
