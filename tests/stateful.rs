@@ -150,6 +150,13 @@ impl World {
         }
     }
 
+    /// The `ticket`-th ticket (modulo how many there are) and the version expected of it.
+    fn pick(&self, ticket: usize) -> Option<(String, i64)> {
+        self.tickets
+            .get(ticket % self.tickets.len().max(1))
+            .cloned()
+    }
+
     fn token(&self, actor: Actor) -> &str {
         &self.tokens[actor as usize]
     }
@@ -186,11 +193,7 @@ impl World {
                 at_minutes,
                 if_match,
             } => {
-                let Some((id, version)) = self
-                    .tickets
-                    .get(ticket % self.tickets.len().max(1))
-                    .cloned()
-                else {
+                let Some((id, version)) = self.pick(ticket) else {
                     return;
                 };
                 let mut body = json!({"type": POSTED[kind]});
@@ -229,11 +232,7 @@ impl World {
                 self.judge(ticket, &reply, 201);
             }
             Step::Patch { ticket, cause } => {
-                let Some((id, _)) = self
-                    .tickets
-                    .get(ticket % self.tickets.len().max(1))
-                    .cloned()
-                else {
+                let Some((id, _)) = self.pick(ticket) else {
                     return;
                 };
                 let reply = self.app.patch(
@@ -256,11 +255,7 @@ impl World {
                 }
             }
             Step::Burst { ticket, writers } => {
-                let Some((id, _)) = self
-                    .tickets
-                    .get(ticket % self.tickets.len().max(1))
-                    .cloned()
-                else {
+                let Some((id, _)) = self.pick(ticket) else {
                     return;
                 };
                 let threads: Vec<_> = (0..writers)
