@@ -321,6 +321,16 @@ pub fn values_list(conn: &DbConnection, rows: usize, columns: usize) -> String {
         .join(", ")
 }
 
+/// Within a `write_transaction`, lets PostgreSQL answer the commit before its WAL reaches the
+/// disk. Only for writes that can be made again from what is durable: the calendar
+/// follower's (a commit lost in a crash leaves clocks stale, and the next pass redoes them).
+pub fn commit_without_waiting_for_disk(conn: &mut DbConnection) -> QueryResult<()> {
+    if let DbConnection::Postgresql(pg) = conn {
+        diesel::sql_query("SET LOCAL synchronous_commit = off").execute(pg)?;
+    }
+    Ok(())
+}
+
 /// Whether an error is a unique-constraint violation (the same on both backends).
 pub fn is_unique_violation(error: &diesel::result::Error) -> bool {
     matches!(

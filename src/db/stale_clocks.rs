@@ -99,6 +99,7 @@ pub fn mark_unaffected(
                      AND NOT (started_at < $3 AND span_end >= $4) \
                    LIMIT $5)";
     let changed = super::write_transaction(conn, |conn| {
+        super::commit_without_waiting_for_disk(conn)?;
         diesel::sql_query(sql)
             .bind::<BigInt, _>(change.version)
             .bind::<Text, _>(calendar)
@@ -136,6 +137,7 @@ pub fn mark_agency_clocks_stale(
                  SELECT ticket_id, code FROM ticket_clocks \
                  WHERE agency_id = $1 AND calendar_version > 0 LIMIT $2)";
     super::write_transaction(conn, |conn| {
+        super::commit_without_waiting_for_disk(conn)?;
         let marked = diesel::sql_query(sql)
             .bind::<Text, _>(agency_id.to_string())
             .bind::<BigInt, _>(limit)

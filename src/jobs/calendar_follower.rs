@@ -52,12 +52,12 @@ struct Batch {
 }
 
 impl Batch {
+    /// Sizes the next batch to take about `BATCH_TARGET` at the pace of the last one (at most
+    /// twice as large, at least half as large as it).
     fn adapt(&mut self, took: Duration) {
-        if took < BATCH_TARGET / 2 {
-            self.size = (self.size * 2).min(self.max);
-        } else if took > BATCH_TARGET * 2 {
-            self.size = (self.size / 2).max(1);
-        }
+        let took = took.as_secs_f64().max(1e-4);
+        let wanted = (self.size as f64 * BATCH_TARGET.as_secs_f64() / took) as i64;
+        self.size = wanted.clamp((self.size / 2).max(1), (self.size * 2).min(self.max));
     }
 }
 

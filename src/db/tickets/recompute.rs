@@ -1,8 +1,9 @@
 //! Computing a batch of tickets' clocks again from their histories, with the calendars as
-//! they stand now: the calendar follower's write. It locks the tickets as every writer of a
-//! ticket does, changes what the calendars changed (deadlines, at-risk instants, counted
-//! time, the ticket's next deadline), and records each outcome that changed as an event of
-//! the service, which leaves the ticket's version alone.
+//! they stand now: the calendar follower's write. It reads and computes outside any
+//! transaction, then locks the tickets as every writer of a ticket does, checks nothing moved,
+//! writes what the calendars changed (deadlines, at-risk instants, counted time, the ticket's
+//! next deadline), and records each outcome that changed as an event of the service, which
+//! leaves the ticket's version alone.
 
 use super::{TicketRow, clocks_of, record_service_event};
 use crate::db::clocks::{StoredClock, carry_flags, load_clocks, outcome_of, span_end};
@@ -35,108 +36,243 @@ struct Rewrite {
     outcome: Option<(&'static str, i64)>,
 }
 
-/// Computes the clocks of `ticket_ids` again with `engine`, in one write transaction.
+/// What the batch read: each ticket with its history, stored clocks, the outcomes stored for
+/// them and its agency's calendar.
+struct Reading {
+    tickets: Vec<Ticket>,
+    histories: HashMap<Uuid, Vec<crate::domain::ticket::TicketEvent>>,
+    stored: HashMap<Uuid, Vec<StoredClock>>,
+    outcomes: Outcomes,
+    calendars: HashMap<Uuid, Option<String>>,
+}
+
+/// A stopped clock whose outcome the calendar change turns around.
+struct OutcomeChange {
+    ticket: Uuid,
+    before: StoredClock,
+    after: StoredClock,
+    old: (String, i64),
+    new: (&'static str, i64),
+}
+
+/// What the batch will write.
+#[derive(Default)]
+struct Plan {
+    rewrites: Vec<Rewrite>,
+    deadlines: Vec<(Uuid, Option<DateTime<Utc>>)>,
+    /// Tickets whose clocks do not pair one to one with the stored ones: written anew.
+    anew: Vec<(Ticket, Vec<crate::sla::Clock>)>,
+    outcomes: Vec<OutcomeChange>,
+}
+
+/// Computes the clocks of `ticket_ids` again with `engine`. The batch is read and computed
+/// outside any transaction, then written in a short one that locks the tickets and checks
+/// that none changed meanwhile (its last event and its agency's calendar are what was read);
+/// one that did is read and computed again inside. Writers are held back by the writes only.
 pub fn recompute_tickets(
     conn: &mut DbConnection,
     engine: &SlaEngine,
     ticket_ids: &[Uuid],
     now: DateTime<Utc>,
 ) -> Result<Recomputed, StoreError> {
+    let reading = read_batch(conn, ticket_ids)?;
+    let mut plan = plan_batch(engine, &reading)?;
+    let read_as: HashMap<Uuid, (i64, Option<String>)> = reading
+        .tickets
+        .iter()
+        .map(|t| (t.id, (t.last_sequence, agency_of(&reading, t))))
+        .collect();
     crate::db::write_transaction(conn, |conn| {
-        lock_tickets(conn, ticket_ids)?;
-        let tickets: Vec<Ticket> = tickets::table
-            .filter(tickets::id.eq_any(ticket_ids.iter().map(Uuid::to_string)))
-            .select(TicketRow::as_select())
-            .load(conn)?
-            .into_iter()
-            .map(Ticket::try_from)
-            .collect::<Result<_, _>>()?;
-        let histories = list_events_of(conn, ticket_ids)?;
-        let mut stored = load_clocks(conn, ticket_ids)?;
-        let outcomes = stored_outcomes(conn, ticket_ids)?;
-        let calendars = agency_calendars(conn, &tickets)?;
-        let mut done = Recomputed {
-            tickets: tickets.len(),
-            ..Recomputed::default()
-        };
-        let mut rewrites = Vec::new();
-        let mut deadlines = Vec::new();
-        for ticket in &tickets {
-            let history = histories.get(&ticket.id).map_or(&[][..], Vec::as_slice);
-            let agency_calendar = ticket
-                .agency_id
-                .and_then(|id| calendars.get(&id).cloned().flatten());
-            let clocks = clocks_of(engine, ticket, history, agency_calendar.as_deref())?;
-            let before = stored.remove(&ticket.id).unwrap_or_default();
-            let next_deadline = SlaEngine::next_deadline(&clocks);
-            if next_deadline != ticket.next_deadline {
-                deadlines.push((ticket.id, next_deadline));
-            }
-            let same_codes = before.len() == clocks.len()
-                && before
-                    .iter()
-                    .zip(&clocks)
-                    .all(|(b, c)| b.clock.code == c.code);
-            if !same_codes {
-                // Not what a calendar changes; write the ticket's clocks anew.
-                let owner = crate::db::clocks::ClockOwner {
-                    ticket_id: ticket.id,
-                    reported_at: ticket.reported_at,
-                    agency_id: ticket.agency_id,
-                    engine,
-                };
-                crate::db::clocks::replace_clocks(conn, &owner, &clocks)?;
-                done.clocks += clocks.len();
+        crate::db::commit_without_waiting_for_disk(conn)?;
+        let now_as = lock_and_read_sequences(conn, ticket_ids)?;
+        let moved: Vec<Uuid> = ticket_ids
+            .iter()
+            .copied()
+            .filter(|id| now_as.get(id) != read_as.get(id))
+            .collect();
+        if !moved.is_empty() {
+            let again = plan_batch(engine, &read_batch(conn, &moved)?)?;
+            plan.retain_others(&moved);
+            plan.extend(again);
+        }
+        write_plan(conn, engine, &plan, now)?;
+        Ok(Recomputed {
+            tickets: ticket_ids.len(),
+            clocks: plan.rewrites.len() + plan.anew.iter().map(|(_, c)| c.len()).sum::<usize>(),
+            outcomes: plan.outcomes.len(),
+        })
+    })
+}
+
+fn agency_of(reading: &Reading, ticket: &Ticket) -> Option<String> {
+    ticket
+        .agency_id
+        .and_then(|id| reading.calendars.get(&id).cloned().flatten())
+}
+
+fn read_batch(conn: &mut DbConnection, ids: &[Uuid]) -> Result<Reading, StoreError> {
+    let tickets: Vec<Ticket> = tickets::table
+        .filter(tickets::id.eq_any(ids.iter().map(Uuid::to_string)))
+        .select(TicketRow::as_select())
+        .load(conn)?
+        .into_iter()
+        .map(Ticket::try_from)
+        .collect::<Result<_, _>>()?;
+    let calendars = agency_calendars(conn, &tickets)?;
+    Ok(Reading {
+        histories: list_events_of(conn, ids)?,
+        stored: load_clocks(conn, ids)?,
+        outcomes: stored_outcomes(conn, ids)?,
+        calendars,
+        tickets,
+    })
+}
+
+fn plan_batch(engine: &SlaEngine, reading: &Reading) -> Result<Plan, StoreError> {
+    let mut plan = Plan::default();
+    for ticket in &reading.tickets {
+        let history = reading
+            .histories
+            .get(&ticket.id)
+            .map_or(&[][..], Vec::as_slice);
+        let agency_calendar = agency_of(reading, ticket);
+        let clocks = clocks_of(engine, ticket, history, agency_calendar.as_deref())?;
+        let before = reading
+            .stored
+            .get(&ticket.id)
+            .map_or(&[][..], Vec::as_slice);
+        let next_deadline = SlaEngine::next_deadline(&clocks);
+        if next_deadline != ticket.next_deadline {
+            plan.deadlines.push((ticket.id, next_deadline));
+        }
+        let same_codes = before.len() == clocks.len()
+            && before
+                .iter()
+                .zip(&clocks)
+                .all(|(b, c)| b.clock.code == c.code);
+        if !same_codes {
+            // Not what a calendar changes; write the ticket's clocks anew.
+            plan.anew.push((ticket.clone(), clocks));
+            continue;
+        }
+        for (previous, clock) in before.iter().zip(&clocks) {
+            let next = carry_flags(Some(previous), ticket.id, clock, engine);
+            if next == *previous {
                 continue;
             }
-            for (previous, clock) in before.iter().zip(&clocks) {
-                let next = carry_flags(Some(previous), ticket.id, clock, engine);
-                if next == *previous {
-                    continue;
-                }
-                let outcome =
-                    outcome_of(engine, clock)?.map(|(state, elapsed)| (state.as_str(), elapsed));
-                let old = outcomes.get(&(ticket.id, clock.code.clone()));
-                if let (Some(old), Some(new)) = (old, outcome)
-                    && old.0 != new.0
-                {
-                    record_outcome_change(conn, ticket, previous, &next, old, new, engine, now)?;
-                    done.outcomes += 1;
-                }
-                rewrites.push(Rewrite {
-                    stored: next,
-                    outcome,
+            let outcome =
+                outcome_of(engine, clock)?.map(|(state, elapsed)| (state.as_str(), elapsed));
+            if let (Some(old), Some(new)) = (
+                reading.outcomes.get(&(ticket.id, clock.code.clone())),
+                outcome,
+            ) && old.0 != new.0
+            {
+                plan.outcomes.push(OutcomeChange {
+                    ticket: ticket.id,
+                    before: previous.clone(),
+                    after: next.clone(),
+                    old: old.clone(),
+                    new,
                 });
             }
+            plan.rewrites.push(Rewrite {
+                stored: next,
+                outcome,
+            });
         }
-        done.clocks += rewrites.len();
-        for chunk in rewrites.chunks(REWRITES_PER_STATEMENT) {
-            write_clocks(conn, chunk)?;
-        }
-        for chunk in deadlines.chunks(REWRITES_PER_STATEMENT) {
-            write_next_deadlines(conn, chunk)?;
-        }
-        Ok(done)
-    })
+    }
+    Ok(plan)
+}
+
+impl Plan {
+    /// Drops what was planned for `tickets` (they changed; their plan is made again).
+    fn retain_others(&mut self, tickets: &[Uuid]) {
+        self.rewrites
+            .retain(|r| !tickets.contains(&r.stored.ticket_id));
+        self.deadlines.retain(|(id, _)| !tickets.contains(id));
+        self.anew.retain(|(t, _)| !tickets.contains(&t.id));
+        self.outcomes.retain(|o| !tickets.contains(&o.ticket));
+    }
+
+    fn extend(&mut self, other: Plan) {
+        self.rewrites.extend(other.rewrites);
+        self.deadlines.extend(other.deadlines);
+        self.anew.extend(other.anew);
+        self.outcomes.extend(other.outcomes);
+    }
+}
+
+fn write_plan(
+    conn: &mut DbConnection,
+    engine: &SlaEngine,
+    plan: &Plan,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    for (ticket, clocks) in &plan.anew {
+        let owner = crate::db::clocks::ClockOwner {
+            ticket_id: ticket.id,
+            reported_at: ticket.reported_at,
+            agency_id: ticket.agency_id,
+            engine,
+        };
+        crate::db::clocks::replace_clocks(conn, &owner, clocks)?;
+    }
+    for change in &plan.outcomes {
+        record_outcome_change(conn, change, engine, now)?;
+    }
+    for chunk in plan.rewrites.chunks(REWRITES_PER_STATEMENT) {
+        write_clocks(conn, chunk)?;
+    }
+    for chunk in plan.deadlines.chunks(REWRITES_PER_STATEMENT) {
+        write_next_deadlines(conn, chunk)?;
+    }
+    Ok(())
 }
 
 /// Rows per `UPDATE … FROM (VALUES …)`: 17 parameters each, well under PostgreSQL's 65,535.
 const REWRITES_PER_STATEMENT: usize = 1000;
 
-/// Locks the tickets' rows in id order (PostgreSQL), as one writer of each; a writer of one
-/// ticket takes only its own lock, so no two wait on each other in opposite order.
-fn lock_tickets(conn: &mut DbConnection, ids: &[Uuid]) -> Result<(), StoreError> {
-    if let DbConnection::Postgresql(pg) = conn {
-        let mut sorted: Vec<String> = ids.iter().map(Uuid::to_string).collect();
-        sorted.sort();
-        tickets::table
-            .filter(tickets::id.eq_any(&sorted))
-            .order(tickets::id)
-            .select(tickets::id)
-            .for_update()
-            .load::<String>(pg)?;
-    }
-    Ok(())
+/// Locks the tickets' rows in id order (PostgreSQL; SQLite's `BEGIN IMMEDIATE` holds the
+/// database's), as one writer of each — a writer of one ticket takes only its own lock, so no
+/// two wait on each other in opposite order — and returns each one's last event and its
+/// agency's calendar (share-locked, as an event reads it).
+fn lock_and_read_sequences(
+    conn: &mut DbConnection,
+    ids: &[Uuid],
+) -> Result<HashMap<Uuid, (i64, Option<String>)>, StoreError> {
+    let mut sorted: Vec<String> = ids.iter().map(Uuid::to_string).collect();
+    sorted.sort();
+    let query = tickets::table
+        .filter(tickets::id.eq_any(&sorted))
+        .order(tickets::id)
+        .select((tickets::id, tickets::last_sequence, tickets::agency_id));
+    let rows: Vec<(String, i64, Option<String>)> = match conn {
+        DbConnection::Postgresql(pg) => query.for_update().load(pg)?,
+        DbConnection::Sqlite(_) => query.load(conn)?,
+    };
+    let mut agencies: Vec<String> = rows.iter().filter_map(|(_, _, a)| a.clone()).collect();
+    agencies.sort();
+    agencies.dedup();
+    let calendars: HashMap<String, Option<String>> = if agencies.is_empty() {
+        HashMap::new()
+    } else {
+        let query = agencies::table
+            .filter(agencies::id.eq_any(agencies))
+            .order(agencies::id)
+            .select((agencies::id, agencies::calendar));
+        let rows: Vec<(String, Option<String>)> = match conn {
+            DbConnection::Postgresql(pg) => query.for_share().load(pg)?,
+            DbConnection::Sqlite(_) => query.load(conn)?,
+        };
+        rows.into_iter().collect()
+    };
+    Ok(rows
+        .into_iter()
+        .filter_map(|(id, sequence, agency)| {
+            let calendar = agency.and_then(|a| calendars.get(&a).cloned().flatten());
+            id.parse().ok().map(|id| (id, (sequence, calendar)))
+        })
+        .collect())
 }
 
 /// Stored outcomes by (ticket, SLA code): the outcome and the time counted.
@@ -163,7 +299,7 @@ fn stored_outcomes(conn: &mut DbConnection, ids: &[Uuid]) -> Result<Outcomes, St
     Ok(outcomes)
 }
 
-/// The calendar each ticket's agency names (share-locked on PostgreSQL, as an event reads it).
+/// The calendar each ticket's agency names (read without a lock: the write checks it again).
 fn agency_calendars(
     conn: &mut DbConnection,
     tickets: &[Ticket],
@@ -174,14 +310,13 @@ fn agency_calendars(
         .collect();
     ids.sort();
     ids.dedup();
-    let query = agencies::table
+    if ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let rows: Vec<(String, Option<String>)> = agencies::table
         .filter(agencies::id.eq_any(ids))
-        .order(agencies::id)
-        .select((agencies::id, agencies::calendar));
-    let rows: Vec<(String, Option<String>)> = match conn {
-        DbConnection::Postgresql(pg) => query.for_share().load(pg)?,
-        DbConnection::Sqlite(_) => query.load(conn)?,
-    };
+        .select((agencies::id, agencies::calendar))
+        .load(conn)?;
     Ok(rows
         .into_iter()
         .filter_map(|(id, calendar)| id.parse().ok().map(|id| (id, calendar)))
@@ -189,39 +324,29 @@ fn agency_calendars(
 }
 
 /// Records on the ticket that a calendar change altered a stopped clock's outcome.
-#[expect(
-    clippy::too_many_arguments,
-    reason = "the before and after of one clock"
-)]
 fn record_outcome_change(
     conn: &mut DbConnection,
-    ticket: &Ticket,
-    before: &StoredClock,
-    after: &StoredClock,
-    old: &(String, i64),
-    new: (&'static str, i64),
+    change: &OutcomeChange,
     engine: &SlaEngine,
     now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
+    let (before, after) = (&change.before.clock, &change.after.clock);
     let mut details = Map::new();
-    details.insert("code".into(), Value::String(after.clock.code.clone()));
-    details.insert(
-        "calendar".into(),
-        Value::String(after.clock.calendar.clone()),
-    );
+    details.insert("code".into(), Value::String(after.code.clone()));
+    details.insert("calendar".into(), Value::String(after.calendar.clone()));
     details.insert(
         "calendar_version".into(),
-        json!(engine.version_of(&after.clock.calendar)),
+        json!(engine.version_of(&after.calendar)),
     );
-    details.insert("outcome_before".into(), json!(old.0));
-    details.insert("outcome".into(), json!(new.0));
-    details.insert("elapsed_seconds_before".into(), json!(old.1));
-    details.insert("elapsed_seconds".into(), json!(new.1));
-    details.insert("deadline_before".into(), json!(before.clock.deadline));
-    details.insert("deadline".into(), json!(after.clock.deadline));
+    details.insert("outcome_before".into(), json!(change.old.0));
+    details.insert("outcome".into(), json!(change.new.0));
+    details.insert("elapsed_seconds_before".into(), json!(change.old.1));
+    details.insert("elapsed_seconds".into(), json!(change.new.1));
+    details.insert("deadline_before".into(), json!(before.deadline));
+    details.insert("deadline".into(), json!(after.deadline));
     record_service_event(
         conn,
-        ticket.id,
+        change.ticket,
         Action::SlaOutcomeChanged,
         now,
         details,
