@@ -319,3 +319,50 @@ fn the_watcher_records_nothing_for_a_clock_computed_with_an_older_calendar() {
     helpdesk::jobs::clock_watcher::record_crossings(&app.pool, after).unwrap();
     assert_eq!(events_of(&app, &id, "sla_breached").len(), 1);
 }
+
+#[test]
+fn events_recorded_while_the_follower_works_are_never_overwritten() {
+    let app = std::sync::Arc::new(spawn_app_with(settings()));
+    let (_, agent) = app.add_user(Role::Agent, Some(Level::First), None);
+    app.set_now("2026-12-01T09:30:00Z");
+    let ids: Vec<String> = (0..60)
+        .map(|_| {
+            app.open_ticket_id(
+                &agent,
+                json!({"subject": "x", "channel": "email", "reported_at": "2026-12-01T09:00:00Z"}),
+            )
+        })
+        .collect();
+    let closed = app.post(
+        "/calendars/default/closures",
+        &app.admin,
+        &json!({"first_day": "2026-12-01", "reason": "Chiusura"}),
+    );
+    assert_eq!(closed.status, 201, "{}", closed.body);
+    // Taking charge while the follower computes the same tickets again.
+    let takers: Vec<_> = ids
+        .iter()
+        .map(|id| {
+            let (app, agent, id) = (app.clone(), agent.clone(), id.clone());
+            std::thread::spawn(move || {
+                app.event(&agent, &id, json!({"type": "take_charge"}))
+                    .status
+            })
+        })
+        .collect();
+    for taker in takers {
+        assert_eq!(taker.join().unwrap(), 201);
+    }
+    followed(&app, "default");
+    for id in &ids {
+        let ticket = app.get(&format!("/tickets/{id}"), &agent).json();
+        let sla6 = sla_clock(&ticket, "SLA.6").unwrap();
+        assert_eq!(sla6["state"], "met", "{id}: the take_charge stands");
+        assert_eq!(
+            sla6["deadline"], "2026-12-02T08:00:00Z",
+            "{id}: the closure counts"
+        );
+        let sla7 = sla_clock(&ticket, "SLA.7").unwrap();
+        assert_eq!(sla7["state"], "running");
+    }
+}
