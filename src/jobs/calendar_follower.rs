@@ -130,9 +130,10 @@ fn follow_with(
                 let ids = affected_tickets(conn, &calendar, &change, after, tickets.size)?;
                 let Some(&last) = ids.last() else { break };
                 after = Some(last);
-                let started = Instant::now();
-                pass.add(recompute_or_skip(conn, engine, &ids, runtime.now()));
-                tickets.adapt(started.elapsed());
+                let done = recompute_or_skip(conn, engine, &ids, runtime.now());
+                // Sized by how long writers waited: the reading happens outside the lock.
+                tickets.adapt(done.held);
+                pass.add(done);
                 renew_now_and_then(conn, runtime, holder, &mut renewed)?;
             }
             loop {
@@ -168,6 +169,7 @@ fn recompute_or_skip(
                 done.tickets += one.tickets;
                 done.clocks += one.clocks;
                 done.outcomes += one.outcomes;
+                done.held += one.held;
             }
             Err(e) => {
                 tracing::warn!(ticket = %id, error = %e, "clocks left stale: cannot compute them")

@@ -28,6 +28,8 @@ pub struct Recomputed {
     pub clocks: usize,
     /// Stopped clocks whose outcome (met, breached) changed: each is an event.
     pub outcomes: usize,
+    /// How long the write transaction held other writers back.
+    pub held: std::time::Duration,
 }
 
 /// A clock to write back, with what the reports keep of it.
@@ -59,7 +61,8 @@ struct OutcomeChange {
 #[derive(Default)]
 struct Plan {
     rewrites: Vec<Rewrite>,
-    deadlines: Vec<(Uuid, Option<DateTime<Utc>>)>,
+    /// Every ticket's next deadline, with the last event it was computed after.
+    deadlines: Vec<(Uuid, i64, Option<DateTime<Utc>>)>,
     /// Tickets whose clocks do not pair one to one with the stored ones: written anew.
     anew: Vec<(Ticket, Vec<crate::sla::Clock>)>,
     outcomes: Vec<OutcomeChange>,
@@ -77,31 +80,37 @@ pub fn recompute_tickets(
 ) -> Result<Recomputed, StoreError> {
     let reading = read_batch(conn, ticket_ids)?;
     let mut plan = plan_batch(engine, &reading)?;
-    let read_as: HashMap<Uuid, (i64, Option<String>)> = reading
-        .tickets
-        .iter()
-        .map(|t| (t.id, (t.last_sequence, agency_of(&reading, t))))
-        .collect();
-    crate::db::write_transaction(conn, |conn| {
+    let started = std::time::Instant::now();
+    let mut done = crate::db::write_transaction(conn, |conn| {
         crate::db::commit_without_waiting_for_disk(conn)?;
-        let now_as = lock_and_read_sequences(conn, ticket_ids)?;
-        let moved: Vec<Uuid> = ticket_ids
+        // One statement locks every ticket that has no new event since it was read and
+        // stores its next deadline; a ticket that moved is read and computed again here.
+        let kept = store_deadlines_if_unmoved(conn, &plan.deadlines)?;
+        let mut moved: Vec<Uuid> = ticket_ids
             .iter()
             .copied()
-            .filter(|id| now_as.get(id) != read_as.get(id))
+            .filter(|id| !kept.contains(id))
             .collect();
+        moved.extend(agencies_moved(conn, &reading, &kept)?);
         if !moved.is_empty() {
+            lock_tickets(conn, &moved)?;
             let again = plan_batch(engine, &read_batch(conn, &moved)?)?;
             plan.retain_others(&moved);
+            for chunk in again.deadlines.chunks(REWRITES_PER_STATEMENT) {
+                write_next_deadlines(conn, chunk)?;
+            }
             plan.extend(again);
         }
         write_plan(conn, engine, &plan, now)?;
-        Ok(Recomputed {
+        Ok::<_, StoreError>(Recomputed {
             tickets: ticket_ids.len(),
             clocks: plan.rewrites.len() + plan.anew.iter().map(|(_, c)| c.len()).sum::<usize>(),
             outcomes: plan.outcomes.len(),
+            held: std::time::Duration::ZERO,
         })
-    })
+    })?;
+    done.held = started.elapsed();
+    Ok(done)
 }
 
 fn agency_of(reading: &Reading, ticket: &Ticket) -> Option<String> {
@@ -141,10 +150,11 @@ fn plan_batch(engine: &SlaEngine, reading: &Reading) -> Result<Plan, StoreError>
             .stored
             .get(&ticket.id)
             .map_or(&[][..], Vec::as_slice);
-        let next_deadline = SlaEngine::next_deadline(&clocks);
-        if next_deadline != ticket.next_deadline {
-            plan.deadlines.push((ticket.id, next_deadline));
-        }
+        plan.deadlines.push((
+            ticket.id,
+            ticket.last_sequence,
+            SlaEngine::next_deadline(&clocks),
+        ));
         let same_codes = before.len() == clocks.len()
             && before
                 .iter()
@@ -189,7 +199,7 @@ impl Plan {
     fn retain_others(&mut self, tickets: &[Uuid]) {
         self.rewrites
             .retain(|r| !tickets.contains(&r.stored.ticket_id));
-        self.deadlines.retain(|(id, _)| !tickets.contains(id));
+        self.deadlines.retain(|(id, _, _)| !tickets.contains(id));
         self.anew.retain(|(t, _)| !tickets.contains(&t.id));
         self.outcomes.retain(|o| !tickets.contains(&o.ticket));
     }
@@ -223,56 +233,100 @@ fn write_plan(
     for chunk in plan.rewrites.chunks(REWRITES_PER_STATEMENT) {
         write_clocks(conn, chunk)?;
     }
-    for chunk in plan.deadlines.chunks(REWRITES_PER_STATEMENT) {
-        write_next_deadlines(conn, chunk)?;
-    }
     Ok(())
 }
 
 /// Rows per `UPDATE … FROM (VALUES …)`: 17 parameters each, well under PostgreSQL's 65,535.
 const REWRITES_PER_STATEMENT: usize = 1000;
 
-/// Locks the tickets' rows in id order (PostgreSQL; SQLite's `BEGIN IMMEDIATE` holds the
-/// database's), as one writer of each — a writer of one ticket takes only its own lock, so no
-/// two wait on each other in opposite order — and returns each one's last event and its
-/// agency's calendar (share-locked, as an event reads it).
-fn lock_and_read_sequences(
+/// Stores each ticket's next deadline if its last event is still the one it was computed
+/// after, taking its row lock (PostgreSQL; SQLite's `BEGIN IMMEDIATE` holds the database's);
+/// returns the tickets it stored. The follower is the only writer of several tickets at
+/// once, so its row locks cannot meet another's in opposite order.
+fn store_deadlines_if_unmoved(
     conn: &mut DbConnection,
-    ids: &[Uuid],
-) -> Result<HashMap<Uuid, (i64, Option<String>)>, StoreError> {
-    let mut sorted: Vec<String> = ids.iter().map(Uuid::to_string).collect();
-    sorted.sort();
-    let query = tickets::table
-        .filter(tickets::id.eq_any(&sorted))
-        .order(tickets::id)
-        .select((tickets::id, tickets::last_sequence, tickets::agency_id));
-    let rows: Vec<(String, i64, Option<String>)> = match conn {
-        DbConnection::Postgresql(pg) => query.for_update().load(pg)?,
+    deadlines: &[(Uuid, i64, Option<DateTime<Utc>>)],
+) -> Result<std::collections::HashSet<Uuid>, StoreError> {
+    #[derive(QueryableByName)]
+    struct Stored {
+        #[diesel(sql_type = Text)]
+        id: String,
+    }
+    let mut kept = std::collections::HashSet::new();
+    for chunk in deadlines.chunks(REWRITES_PER_STATEMENT) {
+        let mut query = diesel::sql_query(format!(
+            "UPDATE tickets SET next_deadline = v.column3 FROM (VALUES {}) AS v \
+             WHERE tickets.id = v.column1 AND tickets.last_sequence = v.column2 \
+             RETURNING tickets.id",
+            crate::db::values_list(conn, chunk.len(), 3)
+        ))
+        .into_boxed();
+        for (id, sequence, deadline) in chunk {
+            query = query
+                .bind::<Text, _>(id.to_string())
+                .bind::<BigInt, _>(*sequence)
+                .bind::<Timestamp, _>(crate::db::clocks::deadline_column(*deadline));
+        }
+        for row in query.load::<Stored>(conn)? {
+            kept.insert(super::super::error::parse_stored("tickets.id", &row.id)?);
+        }
+    }
+    Ok(kept)
+}
+
+/// The tickets of `kept` whose agency names another calendar than the one read (share-locked
+/// on PostgreSQL, as an event reads it).
+fn agencies_moved(
+    conn: &mut DbConnection,
+    reading: &Reading,
+    kept: &std::collections::HashSet<Uuid>,
+) -> Result<Vec<Uuid>, StoreError> {
+    let mut ids: Vec<String> = reading
+        .tickets
+        .iter()
+        .filter(|t| kept.contains(&t.id))
+        .filter_map(|t| t.agency_id.map(|id| id.to_string()))
+        .collect();
+    ids.sort();
+    ids.dedup();
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let query = agencies::table
+        .filter(agencies::id.eq_any(ids))
+        .order(agencies::id)
+        .select((agencies::id, agencies::calendar));
+    let rows: Vec<(String, Option<String>)> = match conn {
+        DbConnection::Postgresql(pg) => query.for_share().load(pg)?,
         DbConnection::Sqlite(_) => query.load(conn)?,
     };
-    let mut agencies: Vec<String> = rows.iter().filter_map(|(_, _, a)| a.clone()).collect();
-    agencies.sort();
-    agencies.dedup();
-    let calendars: HashMap<String, Option<String>> = if agencies.is_empty() {
-        HashMap::new()
-    } else {
-        let query = agencies::table
-            .filter(agencies::id.eq_any(agencies))
-            .order(agencies::id)
-            .select((agencies::id, agencies::calendar));
-        let rows: Vec<(String, Option<String>)> = match conn {
-            DbConnection::Postgresql(pg) => query.for_share().load(pg)?,
-            DbConnection::Sqlite(_) => query.load(conn)?,
-        };
-        rows.into_iter().collect()
-    };
-    Ok(rows
-        .into_iter()
-        .filter_map(|(id, sequence, agency)| {
-            let calendar = agency.and_then(|a| calendars.get(&a).cloned().flatten());
-            id.parse().ok().map(|id| (id, (sequence, calendar)))
+    let now: HashMap<String, Option<String>> = rows.into_iter().collect();
+    Ok(reading
+        .tickets
+        .iter()
+        .filter(|t| kept.contains(&t.id))
+        .filter(|t| {
+            t.agency_id.is_some_and(|agency| {
+                now.get(&agency.to_string()) != reading.calendars.get(&agency)
+            })
         })
+        .map(|t| t.id)
         .collect())
+}
+
+/// Locks the tickets' rows in id order (PostgreSQL).
+fn lock_tickets(conn: &mut DbConnection, ids: &[Uuid]) -> Result<(), StoreError> {
+    if let DbConnection::Postgresql(pg) = conn {
+        let mut sorted: Vec<String> = ids.iter().map(Uuid::to_string).collect();
+        sorted.sort();
+        tickets::table
+            .filter(tickets::id.eq_any(&sorted))
+            .order(tickets::id)
+            .select(tickets::id)
+            .for_update()
+            .load::<String>(pg)?;
+    }
+    Ok(())
 }
 
 /// Stored outcomes by (ticket, SLA code): the outcome and the time counted.
@@ -399,7 +453,7 @@ fn write_clocks(conn: &mut DbConnection, rewrites: &[Rewrite]) -> Result<(), Sto
 /// Writes the tickets' new next deadlines (the queue's order) in one statement.
 fn write_next_deadlines(
     conn: &mut DbConnection,
-    deadlines: &[(Uuid, Option<DateTime<Utc>>)],
+    deadlines: &[(Uuid, i64, Option<DateTime<Utc>>)],
 ) -> Result<(), StoreError> {
     let mut query = diesel::sql_query(format!(
         "UPDATE tickets SET next_deadline = v.column2 FROM (VALUES {}) AS v \
@@ -407,7 +461,7 @@ fn write_next_deadlines(
         crate::db::values_list(conn, deadlines.len(), 2)
     ))
     .into_boxed();
-    for (id, deadline) in deadlines {
+    for (id, _, deadline) in deadlines {
         query = query
             .bind::<Text, _>(id.to_string())
             .bind::<Timestamp, _>(crate::db::clocks::deadline_column(*deadline));
