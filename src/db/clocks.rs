@@ -223,6 +223,17 @@ pub fn load_clocks(
     conn: &mut DbConnection,
     ticket_ids: &[Uuid],
 ) -> Result<HashMap<Uuid, Vec<StoredClock>>, StoreError> {
+    Ok(load_clocks_and_outcomes(conn, ticket_ids)?.0)
+}
+
+/// The stored outcome and counted time of each stopped clock, by (ticket, SLA code).
+pub type StoredOutcomes = HashMap<(Uuid, String), (String, i64)>;
+
+/// The clocks of several tickets, by ticket, and what the reports keep of the stopped ones.
+pub fn load_clocks_and_outcomes(
+    conn: &mut DbConnection,
+    ticket_ids: &[Uuid],
+) -> Result<(HashMap<Uuid, Vec<StoredClock>>, StoredOutcomes), StoreError> {
     let query = ticket_clocks::table
         .select(ClockRow::as_select())
         .order((ticket_clocks::ticket_id, ticket_clocks::code))
@@ -238,14 +249,22 @@ pub fn load_clocks(
             .load(conn)?,
     };
     let mut by_ticket: HashMap<Uuid, Vec<StoredClock>> = HashMap::new();
+    let mut outcomes = StoredOutcomes::new();
     for row in rows {
+        let kept = row
+            .outcome
+            .clone()
+            .map(|o| (o, row.elapsed_seconds.unwrap_or(0)));
         let stored = StoredClock::try_from(row)?;
+        if let Some(kept) = kept {
+            outcomes.insert((stored.ticket_id, stored.clock.code.clone()), kept);
+        }
         by_ticket.entry(stored.ticket_id).or_default().push(stored);
     }
     for clocks in by_ticket.values_mut() {
         clocks.sort_by_key(|stored| code_order(&stored.clock.code));
     }
-    Ok(by_ticket)
+    Ok((by_ticket, outcomes))
 }
 
 /// SLA.6 before SLA.10 (text order would put SLA.10 first).

@@ -6,9 +6,12 @@
 //! leaves the ticket's version alone.
 
 use super::{TicketRow, clocks_of, record_service_event};
-use crate::db::clocks::{StoredClock, carry_flags, load_clocks, outcome_of, span_end};
+use crate::db::clocks::{
+    StoredClock, StoredOutcomes as Outcomes, carry_flags, load_clocks_and_outcomes, outcome_of,
+    span_end,
+};
 use crate::db::events::list_events_of;
-use crate::db::schema::{agencies, ticket_clocks, tickets};
+use crate::db::schema::{agencies, tickets};
 use crate::db::{DbConnection, StoreError, to_db_time};
 use crate::domain::Action;
 use crate::domain::ticket::Ticket;
@@ -128,10 +131,11 @@ fn read_batch(conn: &mut DbConnection, ids: &[Uuid]) -> Result<Reading, StoreErr
         .map(Ticket::try_from)
         .collect::<Result<_, _>>()?;
     let calendars = agency_calendars(conn, &tickets)?;
+    let (stored, outcomes) = load_clocks_and_outcomes(conn, ids)?;
     Ok(Reading {
         histories: list_events_of(conn, ids)?,
-        stored: load_clocks(conn, ids)?,
-        outcomes: stored_outcomes(conn, ids)?,
+        stored,
+        outcomes,
         calendars,
         tickets,
     })
@@ -327,30 +331,6 @@ fn lock_tickets(conn: &mut DbConnection, ids: &[Uuid]) -> Result<(), StoreError>
             .load::<String>(pg)?;
     }
     Ok(())
-}
-
-/// Stored outcomes by (ticket, SLA code): the outcome and the time counted.
-type Outcomes = HashMap<(Uuid, String), (String, i64)>;
-
-/// The outcome and counted time stored for each stopped clock of the tickets.
-fn stored_outcomes(conn: &mut DbConnection, ids: &[Uuid]) -> Result<Outcomes, StoreError> {
-    let rows: Vec<(String, String, Option<String>, Option<i64>)> = ticket_clocks::table
-        .filter(ticket_clocks::ticket_id.eq_any(ids.iter().map(Uuid::to_string)))
-        .filter(ticket_clocks::outcome.is_not_null())
-        .select((
-            ticket_clocks::ticket_id,
-            ticket_clocks::code,
-            ticket_clocks::outcome,
-            ticket_clocks::elapsed_seconds,
-        ))
-        .load(conn)?;
-    let mut outcomes = HashMap::new();
-    for (ticket, code, outcome, elapsed) in rows {
-        if let (Ok(ticket), Some(outcome)) = (ticket.parse::<Uuid>(), outcome) {
-            outcomes.insert((ticket, code), (outcome, elapsed.unwrap_or(0)));
-        }
-    }
-    Ok(outcomes)
 }
 
 /// The calendar each ticket's agency names (read without a lock: the write checks it again).
