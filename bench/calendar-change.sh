@@ -13,6 +13,9 @@
 #                          change (2 running clocks each on `default`)
 #   SEED_CONNECTIONS=32    wrk connections for that seeding (bench/seed_tickets.lua)
 #   CONNECTIONS=16         wrk connections of the measured creation runs (bench/post_ticket.lua)
+#   RATE=0                 creations per second the measured runs aim at (each connection
+#                          waits CONNECTIONS/RATE s before each request); 0: as fast as the
+#                          machine goes, which leaves the follower only what creation spares
 #   THREADS=1              wrk threads of the measured runs (1 leaves the second core to the
 #                          service and the database)
 #   BASELINE_DURATION=10s  creation run without a calendar change, just before the change
@@ -76,6 +79,8 @@ esac
 RUNNING="${RUNNING:-100000}"
 SEED_CONNECTIONS="${SEED_CONNECTIONS:-32}"
 CONNECTIONS="${CONNECTIONS:-16}"
+RATE="${RATE:-0}"
+if [[ "$RATE" -gt 0 ]]; then DELAY_MS=$((CONNECTIONS * 1000 / RATE)); else DELAY_MS=0; fi
 THREADS="${THREADS:-1}"
 BASELINE_DURATION="${BASELINE_DURATION:-10s}"
 SETTLE="${SETTLE:-3}"
@@ -159,7 +164,7 @@ seed() {
 
 # run_wrk_bg OUT DURATION: the measured creation load, in the background (WRK_PID).
 run_wrk_bg() {
-    TOKEN="$TOKEN" wrk -t"$THREADS" -c"$CONNECTIONS" -d"$2" --latency --timeout 10s \
+    TOKEN="$TOKEN" DELAY_MS="$DELAY_MS" wrk -t"$THREADS" -c"$CONNECTIONS" -d"$2" --latency --timeout 10s \
         -s "$BENCH_DIR/post_ticket.lua" "http://127.0.0.1:$PORT" >"$1" &
     WRK_PID=$!
 }
@@ -386,5 +391,5 @@ bench_backend() { # bench_backend BACKEND
 log "machine"; machine_summary >&2
 echo "binary: $BIN ($(date -r "$BIN" '+%F %T'))" >&2
 for b in "${backends[@]}"; do bench_backend "$b"; done
-log "summary (RUNNING=$RUNNING, CONNECTIONS=$CONNECTIONS, THREADS=$THREADS, SETTLE=${SETTLE}s, STOP_AT_APPLY=$STOP_AT_APPLY)"
+log "summary (RUNNING=$RUNNING, CONNECTIONS=$CONNECTIONS, RATE=$RATE, THREADS=$THREADS, SETTLE=${SETTLE}s, STOP_AT_APPLY=$STOP_AT_APPLY)"
 printf '%s\n' "${SUMMARIES[@]}"

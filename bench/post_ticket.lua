@@ -8,6 +8,9 @@ local headers = {
     ["Content-Type"] = "application/json",
     ["Authorization"] = "Bearer " .. token,
 }
+-- DELAY_MS: each connection waits this long before each request (0: as fast as it can), to
+-- hold creation near a rate instead of saturating the machine.
+local delay_ms = tonumber(os.getenv("DELAY_MS") or "0")
 local counter = 0
 local thread_id = 0
 local threads = {}
@@ -15,6 +18,10 @@ local threads = {}
 function setup(thread)
     thread:set("thread_id", #threads + 1)
     table.insert(threads, thread)
+end
+
+function delay()
+    return delay_ms
 end
 
 function request()

@@ -31,7 +31,6 @@ UPDATE tickets SET version = last_sequence WHERE last_sequence > version;
 ALTER TABLE tickets DROP COLUMN last_sequence;
 DROP TABLE agency_calendar_changes;
 ALTER TABLE agencies DROP COLUMN calendar;
-DROP INDEX ticket_clocks_agency;
 DROP INDEX ticket_clocks_calendar_version;
 ALTER TABLE ticket_clocks DROP COLUMN span_end;
 ALTER TABLE ticket_clocks DROP COLUMN calendar_version;

@@ -39,7 +39,8 @@ UPDATE ticket_clocks SET span_end = CASE
 -- The follower walks one version of a calendar at a time, ticket by ticket (a keyset).
 CREATE INDEX ticket_clocks_calendar_version
     ON ticket_clocks (calendar, calendar_version, ticket_id);
-CREATE INDEX ticket_clocks_agency ON ticket_clocks (agency_id, calendar_version);
+-- (An agency's clocks are found through ticket_clocks_agency_report, which starts with
+-- agency_id: every index more is written again by each recomputed clock.)
 
 -- An agency may name the calendar of its office hours (the business-hour SLAs count in it).
 -- A change of it is queued here for the follower, which marks the agency's clocks stale in
