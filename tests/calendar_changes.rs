@@ -307,7 +307,7 @@ fn the_watcher_records_nothing_for_a_clock_computed_with_an_older_calendar() {
     let claimed = helpdesk::db::clocks::claim_crossing(
         &mut conn,
         id.parse().unwrap(),
-        "SLA.6",
+        ("SLA.6", 0),
         helpdesk::db::clocks::Crossing::Breached,
         deadline,
     )

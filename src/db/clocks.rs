@@ -15,6 +15,8 @@ use uuid::Uuid;
 struct ClockRow {
     ticket_id: String,
     code: String,
+    interruption: i64,
+    interruption_started_at: Option<NaiveDateTime>,
     target_seconds: i64,
     calendar: String,
     started_at: NaiveDateTime,
@@ -82,6 +84,13 @@ impl TryFrom<ClockRow> for StoredClock {
         Ok(StoredClock {
             ticket_id: parse_stored("ticket_clocks.ticket_id", &row.ticket_id)?,
             clock: Clock {
+                interruption: match (row.interruption, row.interruption_started_at) {
+                    (sequence @ 1.., Some(started)) => Some(crate::sla::InterruptionRef {
+                        sequence,
+                        started_at: from_db_time(started),
+                    }),
+                    _ => None,
+                },
                 code: row.code,
                 target_seconds: row.target_seconds,
                 calendar: row.calendar,
@@ -131,18 +140,18 @@ pub fn replace_clocks(
     clocks: &[Clock],
 ) -> Result<Vec<StoredClock>, StoreError> {
     let ticket_id = owner.ticket_id;
-    let before: HashMap<String, StoredClock> = load_clocks(conn, &[ticket_id])?
+    let before: HashMap<(String, i64), StoredClock> = load_clocks(conn, &[ticket_id])?
         .remove(&ticket_id)
         .unwrap_or_default()
         .into_iter()
-        .map(|stored| (stored.clock.code.clone(), stored))
+        .map(|stored| (stored.clock.key(), stored))
         .collect();
     diesel::delete(ticket_clocks::table.filter(ticket_clocks::ticket_id.eq(ticket_id.to_string())))
         .execute(conn)?;
     clocks
         .iter()
         .map(|clock| {
-            let stored = carry_flags(before.get(&clock.code), ticket_id, clock, owner.engine);
+            let stored = carry_flags(before.get(&clock.key()), ticket_id, clock, owner.engine);
             insert_clock(conn, owner, &stored)?;
             Ok(stored)
         })
@@ -193,6 +202,8 @@ fn insert_clock(
     let row = ClockRow {
         ticket_id: stored.ticket_id.to_string(),
         code: clock.code.clone(),
+        interruption: clock.interruption_number(),
+        interruption_started_at: clock.interruption.map(|i| to_db_time(i.started_at)),
         target_seconds: clock.target_seconds,
         calendar: clock.calendar.clone(),
         started_at: to_db_time(clock.started_at),
@@ -226,8 +237,8 @@ pub fn load_clocks(
     Ok(load_clocks_and_outcomes(conn, ticket_ids)?.0)
 }
 
-/// The stored outcome and counted time of each stopped clock, by (ticket, SLA code).
-pub type StoredOutcomes = HashMap<(Uuid, String), (String, i64)>;
+/// The stored outcome and counted time of each stopped clock, by ticket and clock key.
+pub type StoredOutcomes = HashMap<(Uuid, (String, i64)), (String, i64)>;
 
 /// The clocks of several tickets, by ticket, and what the reports keep of the stopped ones.
 pub fn load_clocks_and_outcomes(
@@ -236,7 +247,11 @@ pub fn load_clocks_and_outcomes(
 ) -> Result<(HashMap<Uuid, Vec<StoredClock>>, StoredOutcomes), StoreError> {
     let query = ticket_clocks::table
         .select(ClockRow::as_select())
-        .order((ticket_clocks::ticket_id, ticket_clocks::code))
+        .order((
+            ticket_clocks::ticket_id,
+            ticket_clocks::code,
+            ticket_clocks::interruption,
+        ))
         .into_boxed();
     // One ticket (the common case) by equality: a statement both backends cache and plan well.
     let rows: Vec<ClockRow> = match ticket_ids {
@@ -257,12 +272,17 @@ pub fn load_clocks_and_outcomes(
             .map(|o| (o, row.elapsed_seconds.unwrap_or(0)));
         let stored = StoredClock::try_from(row)?;
         if let Some(kept) = kept {
-            outcomes.insert((stored.ticket_id, stored.clock.code.clone()), kept);
+            outcomes.insert((stored.ticket_id, stored.clock.key()), kept);
         }
         by_ticket.entry(stored.ticket_id).or_default().push(stored);
     }
     for clocks in by_ticket.values_mut() {
-        clocks.sort_by_key(|stored| code_order(&stored.clock.code));
+        clocks.sort_by_key(|stored| {
+            (
+                code_order(&stored.clock.code),
+                stored.clock.interruption_number(),
+            )
+        });
     }
     Ok((by_ticket, outcomes))
 }
@@ -352,7 +372,7 @@ pub fn unrecorded_crossings(
 pub fn claim_crossing(
     conn: &mut DbConnection,
     ticket_id: Uuid,
-    code: &str,
+    (code, interruption): (&str, i64),
     crossing: Crossing,
     seen: DateTime<Utc>,
 ) -> Result<bool, StoreError> {
@@ -361,6 +381,7 @@ pub fn claim_crossing(
     let target = ticket_clocks::table
         .filter(ticket_clocks::ticket_id.eq(ticket_id.to_string()))
         .filter(ticket_clocks::code.eq(code))
+        .filter(ticket_clocks::interruption.eq(interruption))
         .filter(computed_with_current_calendar());
     let seen = to_db_time(seen);
     let changed = match crossing {
@@ -424,9 +445,11 @@ pub fn backfill_outcomes(conn: &mut DbConnection, engine: &SlaEngine) -> Result<
             else {
                 continue;
             };
-            diesel::update(
-                ticket_clocks::table.find((stored.ticket_id.to_string(), clock.code.clone())),
-            )
+            diesel::update(ticket_clocks::table.find((
+                stored.ticket_id.to_string(),
+                clock.code.clone(),
+                clock.interruption_number(),
+            )))
             .set((
                 ticket_clocks::outcome.eq(Some(state.as_str())),
                 ticket_clocks::elapsed_seconds.eq(Some(elapsed)),

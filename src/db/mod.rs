@@ -8,6 +8,7 @@ pub mod clocks;
 pub mod deliveries;
 mod error;
 pub mod events;
+pub mod late_clocks;
 pub mod leases;
 pub mod outbox;
 pub mod report_data;

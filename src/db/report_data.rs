@@ -7,6 +7,7 @@ use super::schema::{ticket_events, ticket_interruptions, tickets};
 use super::tickets::parse_json_column;
 use super::{DbConnection, StoreError, from_db_time, to_db_time};
 use crate::db::error::parse_stored;
+use crate::domain::Action;
 use crate::reports::sla_compliance::ClockTally;
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
@@ -171,28 +172,28 @@ pub fn interruptions(
         .collect()
 }
 
-/// When each ticket's intervention started and its agency and public were first told.
-#[derive(Debug, Clone, Default)]
-pub struct Communications {
-    pub intervention_started_at: Option<DateTime<Utc>>,
-    pub agency_notified_at: Option<DateTime<Utc>>,
-    pub users_notified_at: Option<DateTime<Utc>>,
-}
+/// A history reduced to what places interruptions: each event's kind and instant.
+pub type InterruptionEvents = Vec<(Action, DateTime<Utc>)>;
 
-pub fn communications(
+/// The events that place each ticket's interruptions, interventions and communications, in
+/// order: what `sla::interruption_windows` reads.
+pub fn interruption_events(
     conn: &mut DbConnection,
     ticket_ids: &[Uuid],
-) -> Result<HashMap<Uuid, Communications>, StoreError> {
+) -> Result<HashMap<Uuid, InterruptionEvents>, StoreError> {
     let ids: Vec<String> = ticket_ids.iter().map(Uuid::to_string).collect();
-    let mut found: HashMap<Uuid, Communications> = HashMap::new();
+    let mut found: HashMap<Uuid, InterruptionEvents> = HashMap::new();
+    let kinds = [
+        Action::InterruptionStart,
+        Action::InterruptionEnd,
+        Action::StartIntervention,
+        Action::NotifyAgency,
+        Action::NotifyUsers,
+    ];
     for chunk in ids.chunks(500) {
         let events: Vec<(String, String, NaiveDateTime)> = ticket_events::table
             .filter(ticket_events::ticket_id.eq_any(chunk))
-            .filter(ticket_events::event_type.eq_any([
-                "start_intervention",
-                "notify_agency",
-                "notify_users",
-            ]))
+            .filter(ticket_events::event_type.eq_any(kinds.map(Action::as_str)))
             .order((ticket_events::ticket_id, ticket_events::sequence))
             .select((
                 ticket_events::ticket_id,
@@ -201,15 +202,13 @@ pub fn communications(
             ))
             .load(conn)?;
         for (ticket_id, event_type, at) in events {
-            let entry = found
+            let action: Action = event_type
+                .parse()
+                .map_err(|e| StoreError::Corrupt(format!("ticket_events.event_type: {e}")))?;
+            found
                 .entry(parse_stored("ticket_events.ticket_id", &ticket_id)?)
-                .or_default();
-            let slot = match event_type.as_str() {
-                "start_intervention" => &mut entry.intervention_started_at,
-                "notify_agency" => &mut entry.agency_notified_at,
-                _ => &mut entry.users_notified_at,
-            };
-            slot.get_or_insert(from_db_time(at));
+                .or_default()
+                .push((action, from_db_time(at)));
         }
     }
     Ok(found)

@@ -123,9 +123,11 @@ diesel::table! {
 }
 
 diesel::table! {
-    ticket_clocks (ticket_id, code) {
+    ticket_clocks (ticket_id, code, interruption) {
         ticket_id -> Text,
         code -> Text,
+        interruption -> BigInt,
+        interruption_started_at -> Nullable<Timestamp>,
         target_seconds -> BigInt,
         calendar -> Text,
         started_at -> Timestamp,

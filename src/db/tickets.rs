@@ -282,7 +282,7 @@ pub(crate) fn insert_unnumbered_ticket(
         std::slice::from_ref(&created),
         agency_calendar.as_deref(),
     )?;
-    ticket.next_deadline = SlaEngine::next_deadline(&clocks);
+    ticket.next_deadline = SlaEngine::next_deadline(&clocks, now);
     diesel::insert_into(tickets::table)
         .values(&to_row(&ticket))
         .execute(conn)?;

@@ -18,7 +18,12 @@ const ATTEMPTS: usize = 5;
 /// Records every crossing that happened by `now` and is not yet recorded; returns how many
 /// this call recorded.
 pub fn record_crossings(pool: &Pool, now: DateTime<Utc>) -> Result<usize, StoreError> {
-    crate::db::with_connection(pool, |conn| record_with(conn, now))
+    crate::db::with_connection(pool, |conn| {
+        // A clock that applies from now on (SLA.10 at its interruption's 30th minute) joins
+        // its ticket's next deadline, so the queue and the crossings below agree.
+        crate::db::late_clocks::refresh_next_deadlines(conn, now)?;
+        record_with(conn, now)
+    })
 }
 
 fn record_with(
@@ -38,13 +43,22 @@ fn record_with(
             let Some(at) = at else { continue };
             let mut details = Map::new();
             details.insert("code".into(), Value::String(clock.code.clone()));
+            if let Some(interruption) = clock.interruption {
+                details.insert("interruption".into(), json!(interruption));
+            }
             details.insert("deadline".into(), json!(clock.deadline));
             for attempt in 1..=ATTEMPTS {
                 let result = write_transaction(conn, |conn| {
                     // The ticket row first, as an agent's event does, so the two never wait
                     // on each other in opposite order.
                     lock_ticket(conn, stored.ticket_id)?;
-                    if !claim_crossing(conn, stored.ticket_id, &clock.code, crossing, at)? {
+                    if !claim_crossing(
+                        conn,
+                        stored.ticket_id,
+                        (&clock.code, clock.interruption_number()),
+                        crossing,
+                        at,
+                    )? {
                         return Ok(false); // recorded by another instance, or the clock moved
                     }
                     record_service_event(conn, stored.ticket_id, action, at, details.clone(), now)?;

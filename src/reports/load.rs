@@ -5,10 +5,12 @@ use super::malfunctions::{InterruptionFacts, MalfunctionReport, ReportAgency};
 use super::sla_compliance::{
     ReportCadence, SlaComplianceReport, TicketSla, report_row, ticket_row,
 };
-use crate::db::report_data::{clock_tally, communications, delivered_periods, interruptions};
+use crate::db::report_data::{clock_tally, delivered_periods, interruption_events, interruptions};
 use crate::db::{DbConnection, StoreError};
+use crate::domain::Action;
 use crate::domain::ticket::Agency;
 use crate::sla::SlaEngine;
+use crate::sla::interruptions::{first_at_or_after, interruption_windows};
 use chrono::{DateTime, Datelike, Utc};
 use uuid::Uuid;
 
@@ -90,13 +92,16 @@ pub fn malfunctions(
     let mut ticket_ids: Vec<Uuid> = rows.iter().map(|r| r.ticket_id).collect();
     ticket_ids.sort_unstable();
     ticket_ids.dedup();
-    let told = communications(conn, &ticket_ids)?;
+    let events = interruption_events(conn, &ticket_ids)?;
     let clocks = crate::db::clocks::load_clocks(conn, &ticket_ids)?;
-    let state_of = |ticket_id: &Uuid, code: &str| -> Option<String> {
-        let stored = clocks
-            .get(ticket_id)?
-            .iter()
-            .find(|c| c.clock.code == code)?;
+    // Each interruption's own clocks (SPEC §10), found by its start.
+    let state_of = |ticket_id: &Uuid, code: &str, started: DateTime<Utc>| -> Option<String> {
+        let stored = clocks.get(ticket_id)?.iter().find(|c| {
+            c.clock.code == code
+                && c.clock
+                    .interruption
+                    .is_some_and(|i| i.started_at == started)
+        })?;
         let calendar = engine.calendar(&stored.clock.calendar)?;
         let view = stored.clock.view(calendar, now).ok()??;
         Some(view.state.as_str().to_owned())
@@ -104,10 +109,20 @@ pub fn malfunctions(
     let facts = rows
         .into_iter()
         .map(|row| {
-            let told = told.get(&row.ticket_id).cloned().unwrap_or_default();
+            let events = events.get(&row.ticket_id).map_or(&[][..], Vec::as_slice);
+            let intervention = interruption_windows(events.iter().copied())
+                .into_iter()
+                .find(|w| w.interruption.started_at == row.started_at)
+                .and_then(|w| w.intervention_started_at);
+            // Told about this interruption: the first notice from its intervention on.
+            let from = intervention.unwrap_or(row.started_at);
+            let told = |action| first_at_or_after(events.iter().copied(), &[action], from);
             InterruptionFacts {
-                sla9: state_of(&row.ticket_id, "SLA.9"),
-                sla10: state_of(&row.ticket_id, "SLA.10"),
+                sla9: state_of(&row.ticket_id, "SLA.9", row.started_at),
+                sla10: state_of(&row.ticket_id, "SLA.10", row.started_at),
+                agency_notified_at: told(Action::NotifyAgency),
+                users_notified_at: told(Action::NotifyUsers),
+                intervention_started_at: intervention,
                 ticket_id: row.ticket_id,
                 number: row.number,
                 subject: row.subject,
@@ -116,9 +131,6 @@ pub fn malfunctions(
                 actions_taken: row.actions_taken,
                 started_at: row.started_at,
                 ended_at: row.ended_at,
-                intervention_started_at: told.intervention_started_at,
-                agency_notified_at: told.agency_notified_at,
-                users_notified_at: told.users_notified_at,
             }
         })
         .collect();

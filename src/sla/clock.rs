@@ -2,6 +2,7 @@
 //! needs no clock (what it returns can be stored); `view` applies `now`.
 
 use super::calendar::{Calendar, CalendarError};
+use super::interruptions::{InterruptionRef, first_at_or_after, interruption_windows};
 use super::policy::{Applicability, ClockStart, SlaPolicy};
 use crate::domain::{Action, Channel, Status};
 use chrono::{DateTime, Duration, Utc};
@@ -34,6 +35,8 @@ pub struct TicketFacts<'a> {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Clock {
     pub code: String,
+    /// The interruption the clock measures (SLA.9, SLA.10: one clock per interruption).
+    pub interruption: Option<InterruptionRef>,
     pub target_seconds: i64,
     pub calendar: String,
     pub started_at: DateTime<Utc>,
@@ -81,36 +84,105 @@ pub struct ClockView {
     pub at_risk: bool,
 }
 
-/// The clock of `policy` on a ticket, or `None` when it does not apply or has not started.
+/// The clocks of `policy` on a ticket: none when it does not apply or has not started, one
+/// per interruption for the SLAs measured per interruption, else one.
 pub fn compute(
     policy: &SlaPolicy,
     calendar: &Calendar,
     ticket: &TicketFacts,
     at_risk_share: f64,
-) -> Result<Option<Clock>, CalendarError> {
+) -> Result<Vec<Clock>, CalendarError> {
     if !policy.may_apply(ticket.channel, ticket.malfunction) {
-        return Ok(None);
+        return Ok(Vec::new());
     }
-    let Some(applies_from) = applies_from(policy, ticket) else {
-        return Ok(None);
-    };
-    let started_at = match policy.start {
-        ClockStart::Reported => ticket.reported_at,
-        ClockStart::FirstEvent(action) => match first(ticket.events, action) {
-            Some(event) => event.at,
-            None => return Ok(None),
-        },
-    };
-    // The first stop event stops the clock for good; so does the ticket's first resolution or
-    // closure (nothing can stop it after that, and a closed ticket has nothing left to meet).
-    let stopped_at = ticket
-        .events
-        .iter()
-        .find(|event| {
-            event.action == policy.stop
-                || matches!(event.action, Action::Resolve | Action::CloseNotInScope)
-        })
-        .map(|event| event.at.max(started_at));
+    let actions = || ticket.events.iter().map(|event| (event.action, event.at));
+    let mut clocks = Vec::new();
+    match policy.applies {
+        Applicability::Always | Applicability::PhoneMalfunction => {
+            let started_at = match policy.start {
+                ClockStart::Reported => Some(ticket.reported_at),
+                ClockStart::FirstEvent(action) => first(ticket.events, action).map(|e| e.at),
+                ClockStart::InterruptionIntervention => None,
+            };
+            let Some(started_at) = started_at else {
+                return Ok(clocks);
+            };
+            // The first stop event stops the clock for good; so does the ticket's first
+            // resolution or closure (nothing can stop it after that).
+            let stopped_at = ticket
+                .events
+                .iter()
+                .find(|event| is_stop(policy, event.action))
+                .map(|event| event.at.max(started_at));
+            let applies_from = DateTime::<Utc>::MIN_UTC;
+            clocks.push(clock(
+                policy,
+                calendar,
+                ticket,
+                at_risk_share,
+                (started_at, applies_from, stopped_at),
+                None,
+            )?);
+        }
+        Applicability::WithInterruption | Applicability::InterruptionLongerThan(_) => {
+            for window in interruption_windows(actions()) {
+                let start = window.interruption.started_at;
+                let applies_from = match policy.applies {
+                    Applicability::InterruptionLongerThan(limit) => {
+                        let Ok(limit) = Duration::from_std(limit) else {
+                            continue;
+                        };
+                        if window.ended_at.is_some_and(|end| end - start <= limit) {
+                            continue; // short enough: this interruption has no such clock
+                        }
+                        start + limit
+                    }
+                    _ => DateTime::<Utc>::MIN_UTC,
+                };
+                let started_at = match policy.start {
+                    ClockStart::InterruptionIntervention => window.intervention_started_at,
+                    ClockStart::Reported => Some(ticket.reported_at.max(start)),
+                    ClockStart::FirstEvent(action) => {
+                        first_at_or_after(actions(), &[action], start)
+                    }
+                };
+                let Some(started_at) = started_at else {
+                    continue;
+                };
+                // Only what follows this interruption's start stops its clock: telling the
+                // agency about an earlier interruption says nothing of this one.
+                let stopped_at = first_at_or_after(
+                    actions(),
+                    &[policy.stop, Action::Resolve, Action::CloseNotInScope],
+                    started_at,
+                );
+                clocks.push(clock(
+                    policy,
+                    calendar,
+                    ticket,
+                    at_risk_share,
+                    (started_at, applies_from, stopped_at),
+                    Some(window.interruption),
+                )?);
+            }
+        }
+    }
+    Ok(clocks)
+}
+
+fn is_stop(policy: &SlaPolicy, action: Action) -> bool {
+    action == policy.stop || matches!(action, Action::Resolve | Action::CloseNotInScope)
+}
+
+/// The clock that runs from `started_at`, shows from `applies_from` and stops at `stopped_at`.
+fn clock(
+    policy: &SlaPolicy,
+    calendar: &Calendar,
+    ticket: &TicketFacts,
+    at_risk_share: f64,
+    (started_at, applies_from, stopped_at): (DateTime<Utc>, DateTime<Utc>, Option<DateTime<Utc>>),
+    interruption: Option<InterruptionRef>,
+) -> Result<Clock, CalendarError> {
     let (closed, tail) = running_segments(policy, ticket.events, started_at, stopped_at);
     let target = policy.target_seconds;
     let risk_target = ((target as f64) * at_risk_share).ceil() as i64;
@@ -122,8 +194,9 @@ pub fn compute(
         Some(from) => from,
         None => closed.last().map_or(started_at, |&(_, to)| to),
     };
-    Ok(Some(Clock {
+    Ok(Clock {
         code: policy.code.clone(),
+        interruption,
         target_seconds: target,
         calendar: calendar.name.clone(),
         started_at,
@@ -134,41 +207,11 @@ pub fn compute(
         segment_started_at,
         consumed_seconds: consumed,
         paused: tail.is_none(),
-    }))
+    })
 }
 
 fn first(events: &[ClockEvent], action: Action) -> Option<&ClockEvent> {
     events.iter().find(|event| event.action == action)
-}
-
-/// When the policy starts to apply to the ticket: `None` if it does not (yet) apply.
-fn applies_from(policy: &SlaPolicy, ticket: &TicketFacts) -> Option<DateTime<Utc>> {
-    let earliest = DateTime::<Utc>::MIN_UTC;
-    match policy.applies {
-        Applicability::Always | Applicability::PhoneMalfunction => Some(earliest),
-        Applicability::WithInterruption => {
-            first(ticket.events, Action::InterruptionStart).map(|_| earliest)
-        }
-        Applicability::InterruptionLongerThan(limit) => {
-            let limit = Duration::from_std(limit).ok()?;
-            // The first interruption that lasted (or may still last) longer than the limit.
-            let mut open: Option<DateTime<Utc>> = None;
-            for event in ticket.events {
-                match event.action {
-                    Action::InterruptionStart if open.is_none() => open = Some(event.at),
-                    Action::InterruptionEnd => {
-                        if let Some(start) = open.take()
-                            && event.at - start > limit
-                        {
-                            return Some(start + limit);
-                        }
-                    }
-                    _ => {}
-                }
-            }
-            open.map(|start| start + limit)
-        }
-    }
 }
 
 /// Stretches of running time that ended in a pause: `[from, to)`.
@@ -224,6 +267,17 @@ fn instant_of_budget(
 }
 
 impl Clock {
+    /// The clock's place among the ticket's interruptions (0: a clock of the whole ticket):
+    /// with the code, what tells one of a ticket's clocks from another.
+    pub fn interruption_number(&self) -> i64 {
+        self.interruption.map_or(0, |i| i.sequence)
+    }
+
+    /// The clock's key among its ticket's clocks.
+    pub fn key(&self) -> (String, i64) {
+        (self.code.clone(), self.interruption_number())
+    }
+
     /// A stopped clock's final state (`met` or `breached`) and the time it counted, which no
     /// later instant changes; `None` while it has not stopped.
     pub fn outcome(&self, calendar: &Calendar) -> Result<Option<(ClockState, i64)>, CalendarError> {

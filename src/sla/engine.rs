@@ -116,18 +116,19 @@ impl SlaEngine {
         let mut clocks = Vec::new();
         for policy in &self.policies {
             let calendar = self.calendar_for(policy, ticket.agency_calendar);
-            if let Some(clock) = compute(policy, calendar, ticket, self.at_risk_share)? {
-                clocks.push(clock);
-            }
+            clocks.extend(compute(policy, calendar, ticket, self.at_risk_share)?);
         }
         Ok(clocks)
     }
 
-    /// The nearest deadline among clocks that are running (neither stopped nor paused).
-    pub fn next_deadline(clocks: &[Clock]) -> Option<DateTime<Utc>> {
+    /// The nearest deadline among clocks that are running (neither stopped nor paused) and
+    /// apply by `now`: an SLA.10 counts only from its interruption's 30th minute (the clock
+    /// watcher brings the stored value up to date when that minute comes).
+    pub fn next_deadline(clocks: &[Clock], now: DateTime<Utc>) -> Option<DateTime<Utc>> {
         clocks
             .iter()
             .filter(|clock| clock.stopped_at.is_none() && !clock.paused)
+            .filter(|clock| clock.applies_from <= now)
             .filter_map(|clock| clock.deadline)
             .min()
     }

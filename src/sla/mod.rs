@@ -7,6 +7,7 @@ pub mod clock;
 pub mod definition;
 pub mod engine;
 pub mod holidays;
+pub mod interruptions;
 pub mod policy;
 
 pub use arithmetic::CountedSpan;
@@ -14,6 +15,7 @@ pub use calendar::{Calendar, CalendarError, Closure, DayInterval, WeeklySchedule
 pub use clock::{Clock, ClockEvent, ClockState, ClockView, TicketFacts};
 pub use definition::CalendarDefinition;
 pub use engine::SlaEngine;
+pub use interruptions::{InterruptionRef, InterruptionWindow, interruption_windows};
 pub use policy::{SlaPolicy, default_policies};
 
 #[cfg(test)]

@@ -11,6 +11,9 @@ pub enum ClockStart {
     Reported,
     /// At the first event of this kind.
     FirstEvent(Action),
+    /// At the intervention on each interruption (SPEC §10): the first `start_intervention`
+    /// at or after the interruption's start, or its start when one was already under way.
+    InterruptionIntervention,
 }
 
 /// Which tickets an SLA applies to.
@@ -19,9 +22,9 @@ pub enum Applicability {
     Always,
     /// Malfunctions reported by phone.
     PhoneMalfunction,
-    /// Tickets with an interruption.
+    /// Each interruption of a ticket: one clock per interruption.
     WithInterruption,
-    /// Once an interruption has lasted longer than this (also while it is still going on).
+    /// Each interruption once it has lasted longer than this (also while it goes on).
     InterruptionLongerThan(Duration),
 }
 
@@ -115,7 +118,7 @@ pub fn default_policies() -> Vec<SlaPolicy> {
              malfunzionamenti entro 30 minuti dall'inizio dell'intervento",
             30 * 60,
             "24x7",
-            ClockStart::FirstEvent(Action::StartIntervention),
+            ClockStart::InterruptionIntervention,
             Action::NotifyAgency,
             Applicability::WithInterruption,
         ),
@@ -125,7 +128,7 @@ pub fn default_policies() -> Vec<SlaPolicy> {
              dall'inizio dell'intervento",
             60 * 60,
             "24x7",
-            ClockStart::FirstEvent(Action::StartIntervention),
+            ClockStart::InterruptionIntervention,
             Action::NotifyUsers,
             Applicability::InterruptionLongerThan(Duration::from_secs(30 * 60)),
         ),

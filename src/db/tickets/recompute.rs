@@ -82,7 +82,7 @@ pub fn recompute_tickets(
     now: DateTime<Utc>,
 ) -> Result<Recomputed, StoreError> {
     let reading = read_batch(conn, ticket_ids)?;
-    let mut plan = plan_batch(engine, &reading)?;
+    let mut plan = plan_batch(engine, &reading, now)?;
     let started = std::time::Instant::now();
     let mut done = crate::db::write_transaction(conn, |conn| {
         crate::db::commit_without_waiting_for_disk(conn)?;
@@ -97,7 +97,7 @@ pub fn recompute_tickets(
         moved.extend(agencies_moved(conn, &reading, &kept)?);
         if !moved.is_empty() {
             lock_tickets(conn, &moved)?;
-            let again = plan_batch(engine, &read_batch(conn, &moved)?)?;
+            let again = plan_batch(engine, &read_batch(conn, &moved)?, now)?;
             plan.retain_others(&moved);
             for chunk in again.deadlines.chunks(REWRITES_PER_STATEMENT) {
                 write_next_deadlines(conn, chunk)?;
@@ -141,7 +141,11 @@ fn read_batch(conn: &mut DbConnection, ids: &[Uuid]) -> Result<Reading, StoreErr
     })
 }
 
-fn plan_batch(engine: &SlaEngine, reading: &Reading) -> Result<Plan, StoreError> {
+fn plan_batch(
+    engine: &SlaEngine,
+    reading: &Reading,
+    now: DateTime<Utc>,
+) -> Result<Plan, StoreError> {
     let mut plan = Plan::default();
     for ticket in &reading.tickets {
         let history = reading
@@ -157,13 +161,13 @@ fn plan_batch(engine: &SlaEngine, reading: &Reading) -> Result<Plan, StoreError>
         plan.deadlines.push((
             ticket.id,
             ticket.last_sequence,
-            SlaEngine::next_deadline(&clocks),
+            SlaEngine::next_deadline(&clocks, now),
         ));
         let same_codes = before.len() == clocks.len()
             && before
                 .iter()
                 .zip(&clocks)
-                .all(|(b, c)| b.clock.code == c.code);
+                .all(|(b, c)| b.clock.key() == c.key());
         if !same_codes {
             // Not what a calendar changes; write the ticket's clocks anew.
             plan.anew.push((ticket.clone(), clocks));
@@ -176,10 +180,9 @@ fn plan_batch(engine: &SlaEngine, reading: &Reading) -> Result<Plan, StoreError>
             }
             let outcome =
                 outcome_of(engine, clock)?.map(|(state, elapsed)| (state.as_str(), elapsed));
-            if let (Some(old), Some(new)) = (
-                reading.outcomes.get(&(ticket.id, clock.code.clone())),
-                outcome,
-            ) && old.0 != new.0
+            if let (Some(old), Some(new)) =
+                (reading.outcomes.get(&(ticket.id, clock.key())), outcome)
+                && old.0 != new.0
             {
                 plan.outcomes.push(OutcomeChange {
                     ticket: ticket.id,
@@ -240,7 +243,7 @@ fn write_plan(
     Ok(())
 }
 
-/// Rows per `UPDATE … FROM (VALUES …)`: 17 parameters each, well under PostgreSQL's 65,535.
+/// Rows per `UPDATE … FROM (VALUES …)`: 18 parameters each, well under PostgreSQL's 65,535.
 const REWRITES_PER_STATEMENT: usize = 1000;
 
 /// Stores each ticket's next deadline if its last event is still the one it was computed
@@ -367,6 +370,9 @@ fn record_outcome_change(
     let (before, after) = (&change.before.clock, &change.after.clock);
     let mut details = Map::new();
     details.insert("code".into(), Value::String(after.code.clone()));
+    if let Some(interruption) = after.interruption {
+        details.insert("interruption".into(), json!(interruption));
+    }
     details.insert("calendar".into(), Value::String(after.calendar.clone()));
     details.insert(
         "calendar_version".into(),
@@ -400,8 +406,9 @@ fn write_clocks(conn: &mut DbConnection, rewrites: &[Rewrite]) -> Result<(), Sto
          outcome = v.column14, elapsed_seconds = v.column15, calendar_version = v.column16, \
          span_end = v.column17 \
          FROM (VALUES {}) AS v \
-         WHERE ticket_clocks.ticket_id = v.column1 AND ticket_clocks.code = v.column2",
-        crate::db::values_list(conn, rewrites.len(), 17)
+         WHERE ticket_clocks.ticket_id = v.column1 AND ticket_clocks.code = v.column2 \
+         AND ticket_clocks.interruption = v.column18",
+        crate::db::values_list(conn, rewrites.len(), 18)
     );
     let floor = crate::db::calendars::all_time().0;
     let mut query = diesel::sql_query(sql).into_boxed();
@@ -424,7 +431,8 @@ fn write_clocks(conn: &mut DbConnection, rewrites: &[Rewrite]) -> Result<(), Sto
             .bind::<Nullable<Text>, _>(rewrite.outcome.map(|(state, _)| state.to_owned()))
             .bind::<Nullable<BigInt>, _>(rewrite.outcome.map(|(_, elapsed)| elapsed))
             .bind::<BigInt, _>(rewrite.stored.calendar_version)
-            .bind::<Timestamp, _>(to_db_time(span_end(clock)));
+            .bind::<Timestamp, _>(to_db_time(span_end(clock)))
+            .bind::<BigInt, _>(clock.interruption_number());
     }
     query.execute(conn)?;
     Ok(())

@@ -146,7 +146,7 @@ fn apply_event(
     }
     history.push(event.clone());
     let clocks = clocks_of(engine, &ticket, &history, agency_calendar.as_deref())?;
-    ticket.next_deadline = SlaEngine::next_deadline(&clocks);
+    ticket.next_deadline = SlaEngine::next_deadline(&clocks, now);
 
     let changed = diesel::update(
         tickets::table

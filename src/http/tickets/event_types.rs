@@ -114,6 +114,9 @@ pub struct EventResponse {
     /// For `sla_at_risk` and `sla_breached`: the SLA.
     #[schema(max_length = 10)]
     pub code: Option<String>,
+    /// For the events of a clock that measures one interruption (SLA.9, SLA.10): which.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub interruption: Option<crate::sla::InterruptionRef>,
     /// For `notify_agency` and `notify_users`: the addresses the message went to.
     #[schema(max_items = 1000)]
     pub recipients: Option<Vec<String>>,
@@ -172,6 +175,10 @@ impl From<&TicketEvent> for EventResponse {
             reason: text("reason"),
             service: text("service"),
             code: text("code"),
+            interruption: event
+                .details
+                .get("interruption")
+                .and_then(|v| serde_json::from_value(v.clone()).ok()),
             recipients: list("recipients"),
             changed: list("changed"),
             deadline: text("deadline").and_then(|t| t.parse().ok()),

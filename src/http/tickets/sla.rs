@@ -24,6 +24,9 @@ pub struct CountedSpanResponse {
 pub struct ClockExplanation {
     #[schema(max_length = 10, example = "SLA.6")]
     pub code: String,
+    /// The interruption the clock measures (SLA.9, SLA.10).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub interruption: Option<crate::sla::InterruptionRef>,
     #[schema(max_length = 300)]
     pub commitment: String,
     #[schema(max_length = 50)]
@@ -47,6 +50,17 @@ pub struct ClockExplanation {
     pub text: String,
 }
 
+/// Which of an SLA's clocks to explain.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct ExplanationQuery {
+    /// For SLA.9 and SLA.10, the interruption's sequence (1 for the first); the latest
+    /// interruption's clock when absent.
+    #[param(minimum = 1, format = "int64")]
+    pub interruption: Option<i64>,
+}
+
 /// Explain a clock's deadline
 ///
 /// The business intervals the calendar counted from the clock's start to its deadline, so
@@ -55,7 +69,8 @@ pub struct ClockExplanation {
 #[utoipa::path(
     get, path = "/tickets/{id}/sla/{code}/explanation", tag = "tickets", operation_id = "explain_clock",
     params(("id" = uuid::Uuid, Path, description = "The ticket's id."),
-        ("code" = String, Path, description = "`SLA.6` … `SLA.10`.", max_length = 10)),
+        ("code" = String, Path, description = "`SLA.6` … `SLA.10`.", max_length = 10),
+        ExplanationQuery),
     responses((status = 200, description = "The explanation.", body = ClockExplanation)),
     security(("bearer" = []))
 )]
@@ -63,12 +78,20 @@ pub async fn explain_clock(
     state: web::Data<AppState>,
     caller: Caller,
     path: web::Path<(String, String)>,
+    request: actix_web::HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
     let (id, code) = path.into_inner();
+    let query: ExplanationQuery = crate::http::input::parse_query(&request)?;
     let (_, clocks) = readable_ticket(&state, &caller, parse_id("id", &id)?).await?;
     let stored = clocks
         .into_iter()
-        .find(|stored| stored.clock.code == code)
+        .rev() // the latest interruption's clock unless one is named
+        .find(|stored| {
+            stored.clock.code == code
+                && query
+                    .interruption
+                    .is_none_or(|wanted| stored.clock.interruption_number() == wanted)
+        })
         .ok_or(ApiError::NotFound("clock"))?;
     let clock = stored.clock;
     let engine = state.engine();
@@ -120,6 +143,7 @@ pub async fn explain_clock(
             .map(|p| p.commitment.clone())
             .unwrap_or_default(),
         code: clock.code,
+        interruption: clock.interruption,
         calendar: clock.calendar,
         time_zone: calendar.time_zone.name().to_owned(),
         target_seconds: clock.target_seconds,

@@ -176,6 +176,10 @@ pub struct SlaClockResponse {
     /// `SLA.6` … `SLA.10`.
     #[schema(max_length = 10, example = "SLA.6")]
     pub code: String,
+    /// The interruption the clock measures (SLA.9 and SLA.10 run once per interruption);
+    /// absent on the clocks of the whole ticket.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub interruption: Option<crate::sla::InterruptionRef>,
     #[schema(max_length = 300)]
     pub commitment: String,
     #[schema(minimum = 0)]
@@ -212,6 +216,7 @@ impl TicketResponse {
                 let view = clock.view(calendar, now).ok()??;
                 Some(SlaClockResponse {
                     code: clock.code.clone(),
+                    interruption: clock.interruption,
                     commitment: engine
                         .policy(&clock.code)
                         .map(|p| p.commitment.clone())
