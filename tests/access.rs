@@ -1,8 +1,9 @@
-//! Roles: who may read and write what. An agency sees only its own agency's data.
+//! Roles: who may read and write what. An agency sees only its own agency's data, and the
+//! malfunctions that affect it.
 
 mod common;
 
-use common::{phone_report, spawn_app};
+use common::{phone_report, spawn_app, spawn_app_with};
 use helpdesk::domain::{Level, Role};
 use serde_json::json;
 
@@ -230,4 +231,110 @@ fn agencies_do_not_read_internal_notes() {
         .collect();
     assert_eq!(agency, ["created", "take_charge"]);
     app.get("/calendars", &firenze_user).problem(403);
+}
+
+#[test]
+fn an_agency_reads_the_malfunctions_that_affect_it_and_not_the_others() {
+    let app = spawn_app_with(common::mail_settings(""));
+    let firenze = app.add_agency_with("FI", &["uffici@fi.example"]);
+    let prato = app.add_agency_with("PO", &["uffici@po.example"]);
+    let pisa = app.add_agency("PI");
+    let (_, firenze_user) = app.add_user(Role::Agency, None, Some(&firenze));
+    // Reported by Pisa's office, affecting Firenze and Prato.
+    let hitting = app.open_ticket_id(
+        &app.admin,
+        json!({"subject": "Portale giù", "channel": "phone", "malfunction": true,
+               "agency_id": pisa,
+               "requester": {"name": "Mario Rossi", "email": "mario@pi.example", "phone": "050 1"}}),
+    );
+    let patched = app.patch(
+        &format!("/tickets/{hitting}"),
+        &app.admin,
+        &json!({"affected_agency_ids": [firenze, prato]}),
+    );
+    assert_eq!(patched.status, 200, "{}", patched.body);
+    app.event_ok(
+        &app.admin,
+        &hitting,
+        json!({"type": "comment", "message": "nota interna"}),
+    );
+    app.event_ok(
+        &app.admin,
+        &hitting,
+        json!({"type": "notify_agency", "message": "Portale giù", "service": "Portale"}),
+    );
+    // Affecting only Prato.
+    let elsewhere = app.open_ticket_id(
+        &app.admin,
+        json!({"subject": "Protocollo giù", "channel": "phone", "malfunction": true}),
+    );
+    let patched = app.patch(
+        &format!("/tickets/{elsewhere}"),
+        &app.admin,
+        &json!({"affected_agency_ids": [prato]}),
+    );
+    assert_eq!(patched.status, 200, "{}", patched.body);
+    let own = app.open_ticket_id(
+        &app.admin,
+        json!({"subject": "Nostro", "channel": "phone", "agency_id": firenze,
+               "requester": {"name": "Anna Bianchi"}}),
+    );
+
+    let read = app.get(&format!("/tickets/{hitting}"), &firenze_user);
+    assert_eq!(read.status, 200, "{}", read.body);
+    for private in ["Mario Rossi", "mario@pi.example", "050 1"] {
+        assert!(!read.body.contains(private), "{private} in {}", read.body);
+    }
+    app.get(&format!("/tickets/{elsewhere}"), &firenze_user)
+        .problem(404);
+    app.get(&format!("/tickets/{elsewhere}/events"), &firenze_user)
+        .problem(404);
+    let own_read = app.get(&format!("/tickets/{own}"), &firenze_user).json();
+    assert_eq!(
+        own_read["requester"]["name"], "Anna Bianchi",
+        "its own requester it sees"
+    );
+
+    let history = app.get(&format!("/tickets/{hitting}/events"), &firenze_user);
+    assert_eq!(history.status, 200);
+    assert!(!history.body.contains("nota interna"), "{}", history.body);
+    assert!(
+        !history.body.contains("uffici@po.example"),
+        "another agency's contact"
+    );
+
+    let listed: Vec<String> = app.get("/tickets?limit=100", &firenze_user).json()["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["id"].as_str().unwrap().to_owned())
+        .collect();
+    assert!(
+        listed.contains(&hitting) && listed.contains(&own),
+        "{listed:?}"
+    );
+    assert!(!listed.contains(&elsewhere), "{listed:?}");
+    let own_only: Vec<String> = app
+        .get(&format!("/tickets?agency_id={firenze}"), &firenze_user)
+        .json()["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["id"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(own_only, [own.clone()]);
+
+    // Read-only all the same.
+    let write = app.event(
+        &firenze_user,
+        &hitting,
+        json!({"type": "comment", "message": "x"}),
+    );
+    assert_eq!(write.status, 403, "{}", write.body);
+    let patch = app.patch(
+        &format!("/tickets/{hitting}"),
+        &firenze_user,
+        &json!({"cause": "x"}),
+    );
+    assert_eq!(patch.status, 403, "{}", patch.body);
 }

@@ -31,12 +31,21 @@ impl Principal {
         matches!(self.role, Role::Admin | Role::Supervisor | Role::Agent)
     }
 
-    /// Reading one ticket: staff read all; an agency only those of its own agency.
-    pub fn can_read_ticket_of(&self, ticket_agency: Option<Uuid>) -> bool {
+    /// Reading one ticket: staff read all; an agency those of its own agency and the
+    /// malfunctions that affect it (`affected`: the ticket's affected agencies).
+    pub fn can_read_ticket_of(&self, ticket_agency: Option<Uuid>, affected: &[Uuid]) -> bool {
         match self.role {
             Role::Admin | Role::Supervisor | Role::Agent => true,
-            Role::Agency => self.agency_id.is_some() && self.agency_id == ticket_agency,
+            Role::Agency => self
+                .agency_id
+                .is_some_and(|own| ticket_agency == Some(own) || affected.contains(&own)),
         }
+    }
+
+    /// Whether the caller reads the ticket only because the malfunction affects its agency:
+    /// it then sees neither the requester nor internal notes.
+    pub fn reads_as_affected_agency(&self, ticket_agency: Option<Uuid>) -> bool {
+        self.role == Role::Agency && self.agency_id != ticket_agency
     }
 
     /// Creating and changing agencies.

@@ -251,11 +251,23 @@ fn two_interruptions_of_25_and_40_minutes_have_two_sla9_and_one_sla10() {
     let calendar = Calendar::always_open();
     let events = [
         event(Action::Created, "2016-06-23T08:00:00Z", Status::New),
-        event(Action::InterruptionStart, "2016-06-23T08:00:00Z", Status::New),
-        event(Action::StartIntervention, "2016-06-23T08:05:00Z", Status::New),
+        event(
+            Action::InterruptionStart,
+            "2016-06-23T08:00:00Z",
+            Status::New,
+        ),
+        event(
+            Action::StartIntervention,
+            "2016-06-23T08:05:00Z",
+            Status::New,
+        ),
         event(Action::NotifyAgency, "2016-06-23T08:10:00Z", Status::New),
         event(Action::InterruptionEnd, "2016-06-23T08:25:00Z", Status::New),
-        event(Action::InterruptionStart, "2016-06-23T09:00:00Z", Status::New),
+        event(
+            Action::InterruptionStart,
+            "2016-06-23T09:00:00Z",
+            Status::New,
+        ),
         event(Action::InterruptionEnd, "2016-06-23T09:40:00Z", Status::New),
     ];
     let ticket = facts("2016-06-23T08:00:00Z", Channel::Phone, true, &events);

@@ -17,6 +17,8 @@ pub struct TicketFilter {
     pub status: Option<Status>,
     pub level: Option<Level>,
     pub agency_id: Option<Uuid>,
+    /// An agency's view: its own tickets and the malfunctions that affect it.
+    pub readable_by_agency: Option<Uuid>,
     pub assignee_id: Option<Uuid>,
     pub reported_from: Option<DateTime<Utc>>,
     pub reported_to: Option<DateTime<Utc>>,
@@ -72,6 +74,19 @@ pub fn list_tickets(
     }
     if let Some(agency_id) = filter.agency_id {
         query = query.filter(tickets::agency_id.eq(agency_id.to_string()));
+    }
+    if let Some(agency_id) = filter.readable_by_agency {
+        use crate::db::schema::ticket_affected_agencies as affected;
+        let agency_id = agency_id.to_string();
+        query = query.filter(
+            tickets::agency_id
+                .eq(agency_id.clone())
+                .or(tickets::id.eq_any(
+                    affected::table
+                        .filter(affected::agency_id.eq(agency_id))
+                        .select(affected::ticket_id),
+                )),
+        );
     }
     if let Some(assignee_id) = filter.assignee_id {
         query = query.filter(tickets::assignee_id.eq(assignee_id.to_string()));

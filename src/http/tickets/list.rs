@@ -108,6 +108,7 @@ pub async fn list_tickets(
             ),
         },
         agency_id: query.agency_id,
+        readable_by_agency: None,
         assignee_id: query.assignee_id,
         reported_from: query
             .reported_from
@@ -130,7 +131,13 @@ pub async fn list_tickets(
                 "an agency may list only its own tickets".into(),
             ));
         }
-        filter.agency_id = caller.0.agency_id;
+        // Without `agency_id`, also the malfunctions that affect it.
+        if filter.agency_id.is_none() {
+            filter.readable_by_agency = caller.0.agency_id;
+            if filter.readable_by_agency.is_none() {
+                filter.agency_id = Some(Uuid::nil()); // an agency user without an agency
+            }
+        }
     }
     let after = query
         .cursor
@@ -157,7 +164,9 @@ pub async fn list_tickets(
         .iter()
         .map(|t| {
             let clocks = clocks.remove(&t.id).unwrap_or_default();
-            TicketResponse::new(t, &clocks, &engine, now)
+            let mut response = TicketResponse::new(t, &clocks, &engine, now);
+            response.redact_for(&caller.0, t);
+            response
         })
         .collect();
     Ok(HttpResponse::Ok().json(TicketList { items, next_cursor }))

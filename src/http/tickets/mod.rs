@@ -104,7 +104,8 @@ fn idempotency_key(
 /// Read a ticket
 ///
 /// The ticket with its current state, level, assignee and the actions allowed now.
-/// An agency reads only its own agency's tickets (others answer 404).
+/// An agency reads its own agency's tickets and the malfunctions that affect it (without
+/// their requester); others answer 404.
 #[utoipa::path(
     get, path = "/tickets/{id}", tag = "tickets", operation_id = "read_ticket",
     params(("id" = uuid::Uuid, Path, description = "The ticket's id.")),
@@ -118,12 +119,11 @@ pub async fn get_ticket(
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let (ticket, clocks) = readable_ticket(&state, &caller, parse_id("id", &id)?).await?;
-    Ok(ticket_response(
-        &state,
-        HttpResponse::Ok(),
-        &ticket,
-        &clocks,
-    ))
+    let mut response = TicketResponse::new(&ticket, &clocks, &state.engine(), state.now());
+    response.redact_for(&caller.0, &ticket);
+    Ok(HttpResponse::Ok()
+        .insert_header((header::ETAG, etag(ticket.version)))
+        .json(response))
 }
 
 /// The ticket if it exists and the caller may read it; 404 otherwise, so that an agency
@@ -143,7 +143,11 @@ pub(super) async fn readable_ticket(
         })
         .await?;
     found
-        .filter(|(ticket, _)| caller.0.can_read_ticket_of(ticket.agency_id))
+        .filter(|(ticket, _)| {
+            caller
+                .0
+                .can_read_ticket_of(ticket.agency_id, &ticket.details.affected_agency_ids)
+        })
         .ok_or(ApiError::NotFound("ticket"))
 }
 
@@ -248,13 +252,22 @@ pub async fn list_ticket_events(
     let events = state
         .run(move |conn| db::events::list_events(conn, ticket.id))
         .await?;
-    // Comments are internal notes: an agency reads the rest of its tickets' history.
+    // Comments are internal notes: an agency reads the rest of its tickets' history. Of a
+    // malfunction that only affects it, it does not see whom the notices went to either
+    // (other agencies' contacts).
     let internal_hidden = caller.0.role == Role::Agency;
+    let recipients_hidden = caller.0.reads_as_affected_agency(ticket.agency_id);
     Ok(HttpResponse::Ok().json(EventList {
         items: events
             .iter()
             .filter(|e| !(internal_hidden && e.action == crate::domain::Action::Comment))
-            .map(EventResponse::from)
+            .map(|event| {
+                let mut response = EventResponse::from(event);
+                if recipients_hidden {
+                    response.recipients = None;
+                }
+                response
+            })
             .collect(),
     }))
 }

@@ -201,6 +201,14 @@ pub struct SlaClockResponse {
 }
 
 impl TicketResponse {
+    /// What `caller` may not see of it: an agency reading another's malfunction (one that
+    /// affects it) does not see its requester.
+    pub fn redact_for(&mut self, caller: &crate::domain::user::Principal, ticket: &Ticket) {
+        if caller.reads_as_affected_agency(ticket.agency_id) {
+            self.requester = Requester::default();
+        }
+    }
+
     /// The ticket with its clocks as seen at `now`.
     pub fn new(
         ticket: &Ticket,
