@@ -322,7 +322,7 @@ fn an_agency_reads_the_malfunctions_that_affect_it_and_not_the_others() {
         .iter()
         .map(|t| t["id"].as_str().unwrap().to_owned())
         .collect();
-    assert_eq!(own_only, [own.clone()]);
+    assert_eq!(own_only, std::slice::from_ref(&own));
 
     // Read-only all the same.
     let write = app.event(
