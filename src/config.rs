@@ -79,6 +79,10 @@ pub struct Settings {
     /// How often the report scheduler checks for a closed period, in seconds; `0` turns the
     /// scheduler off (reports are then sent on request only).
     pub report_check_interval_seconds: u64,
+    /// The first day (`YYYY-MM-DD`, local to `report_time_zone`) whose periods the scheduler
+    /// catches up on: it delivers every closed period an agency lacks since the later of
+    /// this and the agency's creation. Unset: since the agency's creation.
+    pub report_catch_up_from: Option<String>,
     /// SLA.11 in the contract: a report every this many months (the compliance table's
     /// expected cadence).
     pub report_contract_months: u32,
@@ -146,6 +150,7 @@ impl Default for Settings {
             report_send_delay_minutes: 60,
             report_time_zone: "Europe/Rome".into(),
             report_check_interval_seconds: 300,
+            report_catch_up_from: None,
             report_contract_months: 6,
             sla_expected_share: 1.0,
         }
@@ -248,6 +253,7 @@ impl Settings {
             "sla_expected_share must be between 0 and 1"
         );
         self.report_zone()?;
+        self.report_catch_up_instant()?;
         crate::mail::MailSettings::from_settings(self)?;
         crate::mail::Mailer::from_settings(self)?;
         Ok(())
@@ -263,6 +269,22 @@ impl Settings {
                 self.report_time_zone
             )
         })
+    }
+
+    /// `report_catch_up_from` as the instant its local day begins.
+    pub fn report_catch_up_instant(&self) -> anyhow::Result<Option<chrono::DateTime<chrono::Utc>>> {
+        let Some(text) = self.report_catch_up_from.as_deref() else {
+            return Ok(None);
+        };
+        let day = chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d")
+            .ok()
+            .filter(|day| (1970..=9998).contains(&chrono::Datelike::year(day)))
+            .ok_or_else(|| {
+                anyhow::anyhow!("report_catch_up_from `{text}` is not a date like 2016-07-01")
+            })?;
+        crate::domain::time::local_midnight(self.report_zone()?, day)
+            .map(Some)
+            .ok_or_else(|| anyhow::anyhow!("report_catch_up_from `{text}` has no local midnight"))
     }
 
     /// What events may claim.

@@ -46,6 +46,7 @@ fn csv_rows(mail: &Received) -> Vec<csv::StringRecord> {
 /// services; returns (FI's id, the malfunction's number).
 fn quarter_with_one_interruption(app: &TestApp) -> (String, String) {
     let (_, agent) = app.add_user(Role::Agent, Some(Level::First), None);
+    app.set_now("2016-10-01T00:00:00Z"); // the agencies exist from the start of Q4
     let firenze = app.add_agency_with("FI", &["urp@comune.fi.it", "ced@comune.fi.it"]);
     app.add_agency_with("FS", &["protocollo@comune.fiesole.fi.it"]);
     app.add_agency_with("XX", &[]);
@@ -237,6 +238,7 @@ fn two_schedulers_on_one_database_send_each_report_once() {
     let sink = SmtpSink::start();
     let settings = mail_settings(&sink.url());
     let app = spawn_app_with(settings.clone());
+    app.set_now("2016-10-01T00:00:00Z");
     for code in ["A1", "A2", "A3", "A4", "A5"] {
         app.add_agency(code);
     }
@@ -254,4 +256,83 @@ fn two_schedulers_on_one_database_send_each_report_once() {
         .get("/reports/malfunctions/deliveries", &app.admin)
         .json();
     assert_eq!(deliveries["items"].as_array().unwrap().len(), 5);
+}
+
+#[test]
+fn after_a_stop_through_q4_an_agency_of_q3_gets_q3_and_q4_once_and_never_q2() {
+    let sink = SmtpSink::start();
+    let settings = mail_settings(&sink.url());
+    let app = spawn_app_with(settings.clone()); // scheduler off
+    app.set_now("2016-08-10T09:00:00Z");
+    app.add_agency_with("Q3", &["urp@q3.example"]);
+    // The service was stopped from before Q3 ended until 5 January: no pass ran.
+    app.set_now("2017-01-05T09:00:00Z");
+    let first = scheduler_pass(&app, &settings);
+    assert_eq!(
+        (first.delivered, first.already_delivered),
+        (2, 0),
+        "{first:?}"
+    );
+    // A second instance, and another pass of the first: nothing more.
+    let other = app.another_instance_at(settings.clone(), "2017-01-05T09:00:00Z");
+    let again = scheduler_pass(&other, &settings);
+    assert_eq!(
+        (again.delivered, again.already_delivered),
+        (0, 2),
+        "{again:?}"
+    );
+    assert_eq!(scheduler_pass(&app, &settings).delivered, 0);
+    let periods: Vec<String> = app
+        .get("/reports/malfunctions/deliveries", &app.admin)
+        .json()["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["period"].as_str().unwrap().to_owned())
+        .collect();
+    let mut sorted = periods.clone();
+    sorted.sort();
+    assert_eq!(
+        sorted,
+        ["2016-Q3", "2016-Q4"],
+        "never Q2, which ended before it existed"
+    );
+    wait_until(Duration::from_secs(30), || {
+        reports_received(&sink).len() == 2
+    });
+    let mut subjects: Vec<String> = reports_received(&sink)
+        .into_iter()
+        .map(|m| m.subject)
+        .collect();
+    subjects.sort();
+    assert!(
+        subjects[0].starts_with("Report malfunzionamenti 2016-Q3"),
+        "{subjects:?}"
+    );
+    assert!(
+        subjects[1].starts_with("Report malfunzionamenti 2016-Q4"),
+        "{subjects:?}"
+    );
+}
+
+#[test]
+fn report_catch_up_from_bounds_the_catch_up_and_a_new_agency_gets_nothing_before_it() {
+    let sink = SmtpSink::start();
+    let settings = Settings {
+        report_catch_up_from: Some("2016-10-01".into()),
+        ..mail_settings(&sink.url())
+    };
+    let app = spawn_app_with(settings.clone());
+    app.set_now("2016-02-10T09:00:00Z");
+    app.add_agency_with("OLD", &["urp@old.example"]);
+    app.set_now("2017-01-05T09:00:00Z");
+    app.add_agency_with("NEW", &["urp@new.example"]); // created after Q4 ended
+    let pass = scheduler_pass(&app, &settings);
+    assert_eq!(pass.delivered, 1, "OLD's Q4 only: {pass:?}");
+    let items = app
+        .get("/reports/malfunctions/deliveries", &app.admin)
+        .json()["items"]
+        .clone();
+    assert_eq!(items.as_array().unwrap().len(), 1, "{items}");
+    assert_eq!(items[0]["period"], "2016-Q4");
 }

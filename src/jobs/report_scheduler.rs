@@ -1,12 +1,16 @@
 //! The report scheduler: once a period has closed (and the send delay has passed), it
-//! delivers every agency's malfunction report for it. Delivering is idempotent per (agency,
-//! period), so passes after the first, restarts, a second instance and an on-demand request
-//! for the same period send nothing more.
+//! delivers every agency's malfunction report for it, and for every earlier closed period the
+//! agency lacks since it existed (or since `report_catch_up_from`, when later), so that a
+//! period with the service down is caught up, not skipped; a period that ended before the
+//! agency existed is never sent. Delivering is idempotent per (agency, period), so passes
+//! after the first, restarts, a second instance and an on-demand request for the same period
+//! send nothing more.
 
 use crate::db::agencies::list_agencies;
+use crate::db::deliveries::latest_edition;
 use crate::db::{Pool, StoreError};
 use crate::reports::delivery::{Deliverer, Outcome, Request, Trigger};
-use crate::reports::period::{ReportPeriod, last_closed_period};
+use crate::reports::period::{ReportPeriod, closed_periods_since, last_closed_period};
 use chrono::{DateTime, Duration, Utc};
 
 /// When reports are due.
@@ -15,6 +19,8 @@ pub struct Schedule {
     pub zone: chrono_tz::Tz,
     pub cadence_months: u32,
     pub delay: Duration,
+    /// No period that ended before this is caught up on.
+    pub catch_up_from: Option<DateTime<Utc>>,
 }
 
 impl Schedule {
@@ -25,12 +31,21 @@ impl Schedule {
             delay: Duration::minutes(
                 i64::try_from(settings.report_send_delay_minutes).unwrap_or(i64::MAX / 120_000),
             ),
+            catch_up_from: settings.report_catch_up_instant()?,
         })
     }
 
     /// The period whose reports are due at `now`.
     pub fn due_period(&self, now: DateTime<Utc>) -> Option<ReportPeriod> {
         last_closed_period(self.zone, now, self.cadence_months, self.delay)
+    }
+
+    /// The closed periods an agency created at `created_at` is owed at `now`, oldest first.
+    pub fn owed_periods(&self, created_at: DateTime<Utc>, now: DateTime<Utc>) -> Vec<ReportPeriod> {
+        let since = self
+            .catch_up_from
+            .map_or(created_at, |from| from.max(created_at));
+        closed_periods_since(self.zone, since, now, self.cadence_months, self.delay)
     }
 }
 
@@ -50,7 +65,7 @@ pub struct Pass {
     pub without_contacts: Vec<String>,
 }
 
-/// Delivers the reports of the period due at `now` to every agency that has not had it.
+/// Delivers to every agency each closed period it is owed and has not had.
 pub fn deliver_due_reports(
     pool: &Pool,
     deliverer: &Deliverer,
@@ -66,10 +81,21 @@ pub fn deliver_due_reports(
             ..Pass::default()
         };
         for agency in list_agencies(conn)? {
-            match deliverer.deliver(conn, &agency, &period, SCHEDULED, now)? {
-                Outcome::Delivered(_) => pass.delivered += 1,
-                Outcome::AlreadyDelivered(_) => pass.already_delivered += 1,
-                Outcome::NoContacts => pass.without_contacts.push(agency.code),
+            let mut silent = false;
+            for owed in schedule.owed_periods(agency.created_at, now) {
+                // A read first: most periods of most agencies were delivered long ago.
+                if latest_edition(conn, agency.id, owed.from, owed.to)?.is_some() {
+                    pass.already_delivered += 1;
+                    continue;
+                }
+                match deliverer.deliver(conn, &agency, &owed, SCHEDULED, now)? {
+                    Outcome::Delivered(_) => pass.delivered += 1,
+                    Outcome::AlreadyDelivered(_) => pass.already_delivered += 1,
+                    Outcome::NoContacts => silent = true,
+                }
+            }
+            if silent {
+                pass.without_contacts.push(agency.code);
             }
         }
         Ok(pass)

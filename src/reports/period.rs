@@ -97,6 +97,30 @@ pub fn last_closed_period(
     calendar_period(zone, previous.year(), previous.month(), months)
 }
 
+/// Every period of `months` that ended at least `delay` before `now` and after `since`
+/// (the periods of which `since` saw some part), oldest first.
+pub fn closed_periods_since(
+    zone: Tz,
+    since: DateTime<Utc>,
+    now: DateTime<Utc>,
+    months: u32,
+    delay: chrono::Duration,
+) -> Vec<ReportPeriod> {
+    let mut periods = Vec::new();
+    let mut next = last_closed_period(zone, now, months, delay);
+    while let Some(period) =
+        next.filter(|p| p.to > since && p.from.with_timezone(&zone).year() >= 1970)
+    {
+        let start = period.from.with_timezone(&zone).date_naive();
+        next = start
+            .checked_sub_months(chrono::Months::new(months))
+            .and_then(|earlier| calendar_period(zone, earlier.year(), earlier.month(), months));
+        periods.push(period);
+    }
+    periods.reverse();
+    periods
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -138,5 +162,32 @@ mod tests {
         assert_eq!(q("2017-03-31T12:00:00Z"), "2016-Q4");
         let h = last_closed_period(Rome, at("2016-07-02T00:00:00Z"), 6, delay).unwrap();
         assert_eq!(h.label, "2016-H1");
+    }
+
+    #[test]
+    fn the_closed_periods_since_a_day_include_the_one_it_falls_in() {
+        let delay = chrono::Duration::hours(1);
+        let labels = |since, now| -> Vec<String> {
+            closed_periods_since(Rome, at(since), at(now), 3, delay)
+                .into_iter()
+                .map(|p| p.label)
+                .collect()
+        };
+        // Created in Q3: Q3 and Q4, never Q2.
+        assert_eq!(
+            labels("2016-08-10T09:00:00Z", "2017-01-05T00:00:00Z"),
+            ["2016-Q3", "2016-Q4"]
+        );
+        // Created at the first instant of Q3 (local midnight): Q2 ended then, so not Q2.
+        assert_eq!(
+            labels("2016-06-30T22:00:00Z", "2016-10-01T12:00:00Z"),
+            ["2016-Q3"]
+        );
+        // Created after the last closed one ended: nothing yet.
+        assert!(labels("2017-01-02T00:00:00Z", "2017-01-05T00:00:00Z").is_empty());
+        assert_eq!(
+            labels("1900-01-01T00:00:00Z", "1970-07-05T00:00:00Z"),
+            ["1970-Q1", "1970-Q2"]
+        );
     }
 }
