@@ -278,3 +278,60 @@ fn closing_or_resolving_a_ticket_stops_its_clocks() {
     let queue = app.get("/tickets?sla_state=running", &app.admin).json();
     assert_eq!(queue["items"].as_array().unwrap().len(), 0);
 }
+
+#[test]
+fn a_watcher_event_leaves_the_etag_alone_and_a_persons_event_moves_it() {
+    let app = spawn_app();
+    let (_, agent) = app.add_user(Role::Agent, Some(Level::First), None);
+    app.set_now("2016-06-27T06:00:00Z");
+    let ticket = app.open_ticket(
+        &agent,
+        json!({"subject": "Portale giù", "channel": "phone", "reported_at": "2016-06-27T06:00:00Z"}),
+    );
+    let id = ticket["id"].as_str().unwrap().to_owned();
+    let path = format!("/tickets/{id}");
+    let etag_before = app.get(&path, &agent).header("etag").unwrap().to_owned();
+    // SLA.6 (due 08:00Z: one office hour from 09:00 in Rome) breached: an event of the service.
+    app.set_now("2016-06-27T08:01:00Z");
+    assert!(crossings_now(&app) >= 1);
+    let history = app.get(&format!("{path}/events"), &agent).json();
+    let kinds: Vec<&str> = history["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["type"].as_str().unwrap())
+        .collect();
+    assert!(kinds.contains(&"sla_breached"), "{kinds:?}");
+    let etag_after = app.get(&path, &agent).header("etag").unwrap().to_owned();
+    assert_eq!(
+        etag_after, etag_before,
+        "the watcher changed nothing a person did"
+    );
+    // An agent holding the ETag from before the watcher still writes.
+    let body = json!({"type": "take_charge"}).to_string();
+    let json_type = ("Content-Type", "application/json");
+    let reply = app.send(
+        "POST",
+        &format!("{path}/events"),
+        Some(&agent),
+        &[("If-Match", &etag_before), json_type],
+        Some(&body),
+    );
+    assert_eq!(reply.status, 201, "{}", reply.body);
+    let etag_moved = reply.header("etag").map(str::to_owned);
+    let now_etag = app.get(&path, &agent).header("etag").unwrap().to_owned();
+    assert_ne!(now_etag, etag_before, "a person's event moves it");
+    if let Some(moved) = etag_moved {
+        assert_eq!(moved, now_etag);
+    }
+    // And the old one is now stale.
+    let body = json!({"type": "comment", "message": "x"}).to_string();
+    let stale = app.send(
+        "POST",
+        &format!("{path}/events"),
+        Some(&agent),
+        &[("If-Match", &etag_before), json_type],
+        Some(&body),
+    );
+    assert_eq!(stale.status, 412, "{}", stale.body);
+}
