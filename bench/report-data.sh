@@ -63,6 +63,8 @@ report_data_sql() {
     local cols="ticket_id, code, target_seconds, calendar, started_at, applies_from, deadline,
         at_risk_at, stopped_at, segment_started_at, consumed_seconds, paused, risk_recorded,
         breach_recorded, reported_at, agency_id, outcome, elapsed_seconds"
+    # SLA.9 and SLA.10 measure one interruption (each malfunction here has one).
+    local icols="$cols, interruption, interruption_started_at"
     cat <<SQL
 -- Report data (bench/report-data.sh).
 CREATE TEMP TABLE m AS
@@ -149,19 +151,21 @@ FROM (
 
 -- SLA.9 (start_intervention -> notify_agency, 30 min), SLA.10 (-> notify_users, 60 min, from
 -- the interruption's 30th minute) and SLA.8 (phone report -> start_intervention, 2 h): 24x7.
-INSERT INTO ticket_clocks ($cols)
+INSERT INTO ticket_clocks ($icols)
 SELECT id, 'SLA.9', 1800, '24x7', $(at m m.i), $(at m m.i), $(at m "m.i + 1800"),
        $(at m "m.i + 1350"), $(at m m.na), $(at m m.i), 0, false, m.na - m.i > 1350,
        m.na - m.i > 1800, reported_at, agency_id,
-       CASE WHEN m.na - m.i <= 1800 THEN 'met' ELSE 'breached' END, m.na - m.i
+       CASE WHEN m.na - m.i <= 1800 THEN 'met' ELSE 'breached' END, m.na - m.i,
+       1, $(at m m.s)
 FROM m
 UNION ALL
 SELECT id, 'SLA.10', 3600, '24x7', $(at m m.i), $(at m "$greatest(m.s + 1800, m.i)"),
        $(at m "m.i + 3600"), $(at m "m.i + 2700"), $(at m m.nu), $(at m m.i), 0, false,
        m.nu - m.i > 2700, m.nu - m.i > 3600, reported_at, agency_id,
-       CASE WHEN m.nu - m.i <= 3600 THEN 'met' ELSE 'breached' END, m.nu - m.i
-FROM m WHERE m.nu IS NOT NULL
-UNION ALL
+       CASE WHEN m.nu - m.i <= 3600 THEN 'met' ELSE 'breached' END, m.nu - m.i,
+       1, $(at m m.s)
+FROM m WHERE m.nu IS NOT NULL;
+INSERT INTO ticket_clocks ($cols)
 SELECT id, 'SLA.8', 7200, '24x7', reported_at, reported_at, $(at m 7200), $(at m 5400),
        $(at m m.i), reported_at, 0, false, m.i > 5400, m.i > 7200, reported_at, agency_id,
        CASE WHEN m.i <= 7200 THEN 'met' ELSE 'breached' END, m.i
