@@ -9,6 +9,7 @@ pub mod deliveries;
 mod error;
 pub mod events;
 pub mod leases;
+pub mod notices;
 pub mod outbox;
 pub mod report_data;
 pub mod schema;
