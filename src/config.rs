@@ -63,8 +63,19 @@ pub struct Settings {
     pub mail_from: String,
     /// The centre's name as the messages sign it.
     pub centre_name: String,
-    /// Where `notify_users` sends the notice to the public: addresses separated by commas.
+    /// Where `notify_users` also e-mails the notice to the public: addresses separated by
+    /// commas (empty: the notice is published on the public outputs only).
     pub public_notice_addresses: String,
+    /// Whether the public outputs show each notice's ticket number.
+    pub public_notices_show_number: bool,
+    /// How long the public outputs are served from memory, in seconds (also their
+    /// `Cache-Control: max-age`); `0` reads the database on every request.
+    pub public_cache_seconds: u64,
+    /// Requests per second per client address to the public outputs (`0`: no limit).
+    pub public_rate_limit_per_second: u32,
+    /// Where the public outputs are published, e.g. `https://stato.cst.example.org` (the
+    /// feed's id and links); empty: the request's `Host`.
+    pub public_base_url: String,
     /// How often the outbox worker looks for messages that are due, in milliseconds (it is
     /// also woken at once when an event writes one).
     pub outbox_poll_interval_ms: u64,
@@ -144,6 +155,10 @@ impl Default for Settings {
             mail_from: "Helpdesk <helpdesk@localhost>".into(),
             centre_name: "Centro Servizi Territoriale".into(),
             public_notice_addresses: String::new(),
+            public_notices_show_number: false,
+            public_cache_seconds: 5,
+            public_rate_limit_per_second: 100,
+            public_base_url: String::new(),
             outbox_poll_interval_ms: 2000,
             outbox_max_attempts: 12,
             report_cadence_months: 3,
@@ -251,6 +266,19 @@ impl Settings {
         anyhow::ensure!(
             (0.0..=1.0).contains(&self.sla_expected_share),
             "sla_expected_share must be between 0 and 1"
+        );
+        anyhow::ensure!(
+            self.public_cache_seconds <= 3600,
+            "public_cache_seconds must be at most 3600"
+        );
+        anyhow::ensure!(
+            self.public_base_url.is_empty()
+                || ((self.public_base_url.starts_with("https://")
+                    || self.public_base_url.starts_with("http://"))
+                    && !self.public_base_url.ends_with('/')
+                    && !self.public_base_url.contains(char::is_whitespace)),
+            "public_base_url must be an http:// or https:// URL without a trailing slash, \
+             like https://stato.example.org"
         );
         self.report_zone()?;
         self.report_catch_up_instant()?;

@@ -12,6 +12,7 @@ pub mod domain;
 pub mod http;
 pub mod jobs;
 pub mod mail;
+pub mod public;
 pub mod reports;
 pub mod runtime;
 pub mod sla;

@@ -1,10 +1,13 @@
 //! What the entrances (HTTP, CLI) and the background jobs share, below all of them: the
 //! database pool, the settings, the injected clock, the SLA engine as the calendars stand, the
-//! e-mail settings and the wake-ups of the jobs. Nothing here knows HTTP.
+//! e-mail settings, the wake-ups of the jobs and the public outputs' cache. Nothing here
+//! knows HTTP.
 
 use crate::config::Settings;
+use crate::db::notices::NoticeChanges;
 use crate::db::{DbConnection, Pool, StoreError};
 use crate::mail::MailSettings;
+use crate::public::cache::PublicCache;
 use crate::sla::SlaEngine;
 use chrono::{DateTime, Utc};
 use std::sync::{Arc, RwLock};
@@ -33,6 +36,10 @@ pub struct Runtime {
     pub outbox_wakeup: Arc<tokio::sync::Notify>,
     /// Wakes the calendar follower when a calendar (or an agency's calendar) changed.
     pub calendar_wakeup: Arc<tokio::sync::Notify>,
+    /// Counts the public-notice changes committed here; `record_event` counts them.
+    pub notice_changes: Arc<NoticeChanges>,
+    /// The public outputs (`/public/notices`, the feed, the status page) in memory.
+    pub public_cache: PublicCache,
 }
 
 impl Runtime {
@@ -46,13 +53,15 @@ impl Runtime {
         Runtime {
             instance_id: uuid::Uuid::new_v4(),
             pool,
-            settings,
             clock,
             engine: RwLock::new(Arc::new(engine)),
             reload: parking_lot::Mutex::new(()),
             mail: Arc::new(mail),
             outbox_wakeup: Arc::new(tokio::sync::Notify::new()),
             calendar_wakeup: Arc::new(tokio::sync::Notify::new()),
+            notice_changes: Arc::new(NoticeChanges::default()),
+            public_cache: PublicCache::new(settings.public_cache_seconds),
+            settings,
         }
     }
 

@@ -1,5 +1,5 @@
-//! The message and report templates (`templates/`), compiled into the binary. Templates whose
-//! name ends in `.html` escape what they insert; `.txt` ones do not.
+//! The message, report and public-notice templates (`templates/`), compiled into the binary.
+//! Templates whose name ends in `.html` or `.xml` escape what they insert; `.txt` ones do not.
 
 use minijinja::Environment;
 use std::sync::OnceLock;
@@ -26,6 +26,9 @@ const TEMPLATES: &[(&str, &str)] = &[
     template!("reports", "sla_compliance.html"),
     template!("reports", "malfunction_report.html"),
     template!("reports", "malfunction_report.txt"),
+    template!("public", "status_page.html"),
+    template!("public", "notice_card.html"),
+    template!("public", "notices.atom.xml"),
 ];
 
 fn environment() -> &'static Environment<'static> {

@@ -67,6 +67,7 @@ fn every_role_gets_what_it_may_and_no_more() {
     let s = setup();
     let (t, a, u, o) = (&s.ticket, &s.agency, &s.other_user, &s.outbox_id);
     let comment = json!({"type": "comment", "message": "nota"});
+    let withdraw = json!({"type": "withdraw_notice"});
     let closure = json!({"first_day": "2026-12-07", "reason": "Ponte"});
     let deadlines = json!({"items": [{"start": "2016-06-23T15:30:00Z", "seconds": 60}]});
     #[rustfmt::skip]
@@ -104,6 +105,12 @@ fn every_role_gets_what_it_may_and_no_more() {
         ("GET", "/outbox".into(), None,                                 [200, 200, 403, 403, 403, 403]),
         ("GET", format!("/outbox/{o}"), None,                           [200, 200, 403, 403, 403, 403]),
         ("POST", format!("/outbox/{o}/retry"), None,                    [409, 403, 403, 403, 403, 403]),
+        // No notice to withdraw (409) for those who may; the others are refused first.
+        ("POST", format!("/tickets/{t}/events"), Some(withdraw),        [409, 409, 403, 403, 403, 404]),
+        // The public outputs are everyone's, with a token or without.
+        ("GET", "/public/notices".into(), None,                         [200, 200, 200, 200, 200, 200]),
+        ("GET", "/public/notices.atom".into(), None,                    [200, 200, 200, 200, 200, 200]),
+        ("GET", "/status-page".into(), None,                            [200, 200, 200, 200, 200, 200]),
     ];
     for (method, path, body, expected) in &table {
         // Callers run in column order: the supervisor's `SC` comes after the admin's (409).

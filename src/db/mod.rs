@@ -10,6 +10,7 @@ mod error;
 pub mod events;
 pub mod late_clocks;
 pub mod leases;
+pub mod notices;
 pub mod outbox;
 pub mod report_data;
 pub mod schema;

@@ -61,6 +61,7 @@ diesel::table! {
         actions_taken -> Nullable<Text>,
         interruption_started_at -> Nullable<Timestamp>,
         last_sequence -> BigInt,
+        public_notice_id -> Nullable<Text>,
     }
 }
 
@@ -223,6 +224,32 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    public_notices (id) {
+        id -> Text,
+        ticket_id -> Text,
+        ticket_number -> Text,
+        services -> Text,
+        text -> Text,
+        interruption_started_at -> Nullable<Timestamp>,
+        interruption_ended_at -> Nullable<Timestamp>,
+        published_at -> Timestamp,
+        updated_at -> Timestamp,
+        withdrawn_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    public_notice_updates (notice_id, sequence) {
+        notice_id -> Text,
+        sequence -> Integer,
+        event_id -> Text,
+        at -> Timestamp,
+        text -> Text,
+        services -> Text,
+    }
+}
+
 diesel::joinable!(ticket_events -> tickets (ticket_id));
 diesel::joinable!(ticket_clocks -> tickets (ticket_id));
 diesel::joinable!(users -> agencies (agency_id));
@@ -231,6 +258,8 @@ diesel::joinable!(ticket_affected_agencies -> agencies (agency_id));
 diesel::joinable!(ticket_interruptions -> tickets (ticket_id));
 diesel::joinable!(report_deliveries -> agencies (agency_id));
 diesel::joinable!(report_deliveries -> outbox (outbox_id));
+diesel::joinable!(public_notices -> tickets (ticket_id));
+diesel::joinable!(public_notice_updates -> public_notices (notice_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     agencies,
@@ -249,4 +278,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     calendar_changes,
     job_leases,
     agency_calendar_changes,
+    public_notices,
+    public_notice_updates,
 );

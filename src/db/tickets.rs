@@ -57,6 +57,7 @@ struct TicketRow {
     actions_taken: Option<String>,
     interruption_started_at: Option<NaiveDateTime>,
     last_sequence: i64,
+    public_notice_id: Option<String>,
 }
 
 impl TryFrom<TicketRow> for Ticket {
@@ -106,6 +107,7 @@ impl TryFrom<TicketRow> for Ticket {
             updated_at: from_db_time(row.updated_at),
             version: row.version,
             last_sequence: row.last_sequence,
+            public_notice_id: optional_id("tickets.public_notice_id", row.public_notice_id)?,
         })
     }
 }
@@ -139,6 +141,7 @@ fn to_row(ticket: &Ticket) -> TicketRow {
         actions_taken: ticket.details.actions_taken.clone(),
         interruption_started_at: ticket.interruption_started_at.map(to_db_time),
         last_sequence: ticket.last_sequence,
+        public_notice_id: ticket.public_notice_id.map(|id| id.to_string()),
     }
 }
 
@@ -262,6 +265,7 @@ pub(crate) fn insert_unnumbered_ticket(
         updated_at: now,
         version: 1,
         last_sequence: 1,
+        public_notice_id: None,
     };
     let created = TicketEvent {
         id: Uuid::now_v7(),

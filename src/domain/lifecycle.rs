@@ -28,6 +28,8 @@ api_enum! {
         StartIntervention => "start_intervention",
         NotifyAgency => "notify_agency",
         NotifyUsers => "notify_users",
+        /// Takes a public notice posted by mistake off every public output (admin, supervisor).
+        WithdrawNotice => "withdraw_notice",
         /// Recorded by `PATCH /tickets/{id}` when the malfunction's details change.
         MalfunctionUpdated => "malfunction_updated",
         SlaAtRisk => "sla_at_risk",
@@ -109,6 +111,7 @@ pub fn event_fields(action: Action) -> &'static [&'static str] {
         Action::Reply => &["channel", "message"],
         Action::Comment => &["message"],
         Action::Escalate | Action::Hold | Action::Resume | Action::Reopen => &["reason"],
+        Action::WithdrawNotice => &["reason"],
         Action::CloseNotInScope => &["reason"],
         Action::Resolve => &["resolution"],
         Action::InterruptionStart | Action::InterruptionEnd | Action::StartIntervention => {
@@ -171,6 +174,8 @@ fn is_allowed(state: &TicketState, action: Action) -> bool {
         Action::StartIntervention | Action::NotifyAgency | Action::NotifyUsers => {
             state.malfunction && active
         }
+        // A notice posted by mistake may be found out after the ticket closed.
+        Action::WithdrawNotice => state.public_notice,
     }
 }
 
@@ -185,6 +190,12 @@ pub fn decide(
     now: DateTime<Utc>,
 ) -> Result<Transition, LifecycleError> {
     let action = check_fields(command, assignee)?;
+    // Whatever the ticket's state: an agent never may.
+    if action == Action::WithdrawNotice && !actor.can_withdraw_notices() {
+        return Err(LifecycleError::Forbidden(
+            "withdrawing a public notice needs an admin or a supervisor".into(),
+        ));
+    }
     if !is_allowed(state, action) {
         return Err(LifecycleError::NotAllowed {
             action,
@@ -254,7 +265,8 @@ pub fn decide(
         | Action::Comment
         | Action::StartIntervention
         | Action::NotifyAgency
-        | Action::NotifyUsers => {}
+        | Action::NotifyUsers
+        | Action::WithdrawNotice => {}
     }
     Ok(next)
 }

@@ -16,6 +16,7 @@ fn state(status: Status, level: Level) -> TicketState {
         interruption_open: false,
         interruption_started_at: None,
         last_interruption_end: None,
+        public_notice: false,
     }
 }
 
@@ -362,4 +363,31 @@ fn an_interruption_starts_at_most_max_backdate_before_the_report() {
     );
     start.at = Some(at("2016-06-21T15:30:00Z"));
     assert!(decide(&ticket, &start, &agent(Level::First), None, &rules, at(NOW)).is_ok());
+}
+
+#[test]
+fn only_admins_and_supervisors_withdraw_a_published_notice_in_any_state() {
+    let mut ticket = state(Status::Resolved, Level::First);
+    ticket.malfunction = true;
+    let supervisor = Principal {
+        role: Role::Supervisor,
+        level: None,
+        ..agent(Level::First)
+    };
+    let (rules, now) = (EventRules::default(), at(NOW));
+    let withdraw = command(Action::WithdrawNotice);
+    let refused = decide(&ticket, &withdraw, &supervisor, None, &rules, now);
+    assert!(
+        matches!(refused, Err(LifecycleError::NotAllowed { .. })),
+        "no notice to withdraw: {refused:?}"
+    );
+    ticket.public_notice = true;
+    assert!(allowed_actions(&ticket).contains(&Action::WithdrawNotice));
+    let next = decide(&ticket, &withdraw, &supervisor, None, &rules, now).unwrap();
+    assert_eq!((next.status, next.level), (Status::Resolved, Level::First));
+    let refused = decide(&ticket, &withdraw, &agent(Level::Second), None, &rules, now);
+    assert!(
+        matches!(refused, Err(LifecycleError::Forbidden(_))),
+        "{refused:?}"
+    );
 }

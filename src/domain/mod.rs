@@ -3,6 +3,7 @@
 
 pub mod lifecycle;
 pub mod malfunction;
+pub mod notice;
 pub mod numbering;
 pub mod ticket;
 pub mod time;

@@ -118,6 +118,8 @@ pub struct TicketState {
     pub interruption_started_at: Option<DateTime<Utc>>,
     /// When the last interruption ended (from the history): the next may not start earlier.
     pub last_interruption_end: Option<DateTime<Utc>>,
+    /// Whether a public notice of the ticket is published (it can be withdrawn).
+    pub public_notice: bool,
 }
 
 /// Who reported the problem.
@@ -163,6 +165,8 @@ pub struct Ticket {
     pub version: i64,
     /// The `sequence` of the latest event in the history.
     pub last_sequence: i64,
+    /// The public notice `notify_users` published, while it is not withdrawn.
+    pub public_notice_id: Option<Uuid>,
 }
 
 impl Ticket {
@@ -178,6 +182,7 @@ impl Ticket {
             interruption_open: self.interruption_open,
             interruption_started_at: self.interruption_started_at,
             last_interruption_end: None,
+            public_notice: self.public_notice_id.is_some(),
         }
     }
 }

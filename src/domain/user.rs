@@ -73,6 +73,11 @@ impl Principal {
         matches!(self.role, Role::Admin | Role::Supervisor)
     }
 
+    /// Withdrawing a public notice posted by mistake.
+    pub fn can_withdraw_notices(&self) -> bool {
+        matches!(self.role, Role::Admin | Role::Supervisor)
+    }
+
     /// Reading reports (an agency is limited to its own data by the caller).
     pub fn can_read_reports(&self) -> bool {
         matches!(self.role, Role::Admin | Role::Supervisor | Role::Agency)

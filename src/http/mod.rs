@@ -9,6 +9,7 @@ pub mod input;
 pub mod openapi;
 pub mod outbox;
 pub mod problem;
+pub mod public;
 pub mod ratelimit;
 pub mod reports;
 pub mod status;
@@ -102,10 +103,13 @@ impl AppState {
 pub fn configure(config: &mut web::ServiceConfig) {
     config
         .route("/status", web::get().to(status::get_status))
+        // The public outputs at the root (the addresses to publish) and in the API.
+        .configure(public::configure)
         .service(
             web::scope("/api/v1")
                 .route("/openapi.json", web::get().to(openapi::get_openapi))
                 .route("/status", web::get().to(status::get_status))
+                .configure(public::configure)
                 .service(
                     web::resource("/tickets")
                         .get(tickets::list_tickets)
@@ -206,11 +210,17 @@ pub fn start_server(
         state.settings.rate_limit_per_second,
         state.settings.rate_limit_burst,
     );
+    // A burst of one second's worth: a page is one request (its styles are inline).
+    let public_limiter = ratelimit::PublicLimiter(ratelimit::Limiter::new(
+        state.settings.public_rate_limit_per_second,
+        state.settings.public_rate_limit_per_second,
+    ));
     let workers = state.settings.workers;
     let watch_interval = std::time::Duration::from_secs(state.settings.sla_watch_interval_seconds);
     let state = web::Data::new(state);
     let limiter = web::Data::new(limiter);
-    spawn_limiter_cleanup(limiter.clone());
+    let public_limiter = web::Data::new(public_limiter);
+    spawn_limiter_cleanup(limiter.clone(), public_limiter.clone());
     actix_web::rt::spawn(crate::jobs::clock_watcher::watch(
         state.runtime.clone(),
         watch_interval,
@@ -241,6 +251,7 @@ pub fn start_server(
         App::new()
             .app_data(state.clone())
             .app_data(limiter.clone())
+            .app_data(public_limiter.clone())
             .configure(configure)
             .wrap(from_fn(answer_head_as_get))
             .wrap(from_fn(ratelimit::limit_rate))
@@ -256,12 +267,16 @@ pub fn start_server(
     Ok(server.run())
 }
 
-fn spawn_limiter_cleanup(limiter: web::Data<ratelimit::Limiter>) {
+fn spawn_limiter_cleanup(
+    limiter: web::Data<ratelimit::Limiter>,
+    public: web::Data<ratelimit::PublicLimiter>,
+) {
     actix_web::rt::spawn(async move {
         let mut tick = actix_web::rt::time::interval(std::time::Duration::from_secs(60));
         loop {
             tick.tick().await;
             limiter.forget_idle();
+            public.0.forget_idle();
         }
     });
 }

@@ -3,7 +3,7 @@
 //! that it passes the Italian public-administration guidelines (ModI) checker.
 
 use super::problem::Problem;
-use super::{agencies, calendars, outbox, reports, status, tickets, users};
+use super::{agencies, calendars, outbox, public, reports, status, tickets, users};
 use actix_web::HttpResponse;
 use serde_json::json;
 use std::sync::OnceLock;
@@ -60,6 +60,9 @@ use utoipa::{Modify, OpenApi, PartialSchema};
         outbox::get_outbox_entry,
         outbox::retry_outbox_entry,
         status::get_status,
+        public::get_public_notices,
+        public::get_public_feed,
+        public::get_status_page,
     ),
     tags(
         (name = "tickets", description = "Tickets, their events and history."),
@@ -69,6 +72,7 @@ use utoipa::{Modify, OpenApi, PartialSchema};
         (name = "reports", description = "Summaries and reports."),
         (name = "outbox", description = "E-mails written by the helpdesk and their delivery."),
         (name = "status", description = "Service health."),
+        (name = "public", description = "What the public reads without a token: the notices `notify_users` publishes."),
     ),
     modifiers(&Conventions),
 )]
@@ -218,16 +222,32 @@ impl Modify for Conventions {
                 (&mut item.put, true),
                 (&mut item.delete, false),
             ];
+            let audience = match path.as_str() {
+                "/status" => Audience::Health,
+                path if super::public::is_public_path(path) => Audience::Public,
+                _ => Audience::Callers,
+            };
             for (operation, has_body) in operations {
                 if let Some(operation) = operation {
-                    complete_operation(operation, has_body, path == "/status");
+                    complete_operation(operation, has_body, audience);
                 }
             }
         }
     }
 }
 
-fn complete_operation(operation: &mut Operation, has_body: bool, is_status: bool) {
+/// Who calls an operation, for the errors it can answer.
+#[derive(Clone, Copy)]
+enum Audience {
+    /// `GET /status`: only busy or down.
+    Health,
+    /// The public outputs: no token, only a bad `days` besides busy or down.
+    Public,
+    /// Everything else: a bearer token.
+    Callers,
+}
+
+fn complete_operation(operation: &mut Operation, has_body: bool, audience: Audience) {
     for (code, response) in operation.responses.responses.iter_mut() {
         if let RefOr::T(response) = response {
             add_rate_limit_headers(response);
@@ -247,10 +267,10 @@ fn complete_operation(operation: &mut Operation, has_body: bool, is_status: bool
         }
     }
     for &(code, name, _, body_only) in ERRORS {
-        let applies = if is_status {
-            matches!(code, "429" | "503")
-        } else {
-            !body_only || has_body
+        let applies = match audience {
+            Audience::Health => matches!(code, "429" | "503"),
+            Audience::Public => matches!(code, "400" | "422" | "429" | "500" | "503"),
+            Audience::Callers => !body_only || has_body,
         };
         if applies {
             operation

@@ -1,5 +1,6 @@
 //! Rate limiting per token (or per client address without one), with `X-RateLimit-*` headers
 //! on every response and 429 + `Retry-After` past the limit. The limiter is `governor`'s GCRA.
+//! The public outputs (`http::public`) have their own limiter, by client address only.
 
 use super::AppState;
 use super::auth::{bearer_token, hash_token, principal_for};
@@ -50,6 +51,11 @@ impl Limiter {
     }
 }
 
+/// The public outputs' limiter (`public_rate_limit_per_second`), kept apart from the API's
+/// so a crowd on the status page never spends an agent's budget, nor the other way round.
+#[derive(Clone)]
+pub struct PublicLimiter(pub Limiter);
+
 const LIMIT: HeaderName = HeaderName::from_static("x-ratelimit-limit");
 const REMAINING: HeaderName = HeaderName::from_static("x-ratelimit-remaining");
 const RESET: HeaderName = HeaderName::from_static("x-ratelimit-reset");
@@ -59,30 +65,38 @@ pub async fn limit_rate(
     request: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, Error> {
-    let Some(limiter) = request
-        .app_data::<web::Data<Limiter>>()
-        .and_then(|l| l.inner.clone().map(|inner| (inner, l.burst)))
+    let public = super::public::is_public_path(request.path());
+    let chosen = match public {
+        true => request
+            .app_data::<web::Data<PublicLimiter>>()
+            .map(|l| l.0.clone()),
+        false => request
+            .app_data::<web::Data<Limiter>>()
+            .map(|l| l.get_ref().clone()),
+    };
+    let Some((limiter, burst)) = chosen.and_then(|l| l.inner.clone().map(|inner| (inner, l.burst)))
     else {
         return Ok(next.call(request).await?.map_into_boxed_body());
     };
-    let (limiter, burst) = limiter;
+    let client = request
+        .peer_addr()
+        .map(|addr| format!("ip:{}", addr.ip()))
+        .unwrap_or_default();
     // A valid token has its own budget; anything else (no token, or an invalid one) shares
     // its client address's, so made-up tokens cannot mint fresh budgets. The lookup is the one
-    // authentication needs anyway, and is cached.
+    // authentication needs anyway, and is cached. The public outputs need no token and count
+    // by address alone.
     let mut known_token = None;
-    if let (Some(hash), Some(state)) = (
-        bearer_token(request.request()).map(hash_token),
-        request.app_data::<web::Data<AppState>>().cloned(),
-    ) && let Ok(Some(_)) = principal_for(&state, hash.clone()).await
+    if !public
+        && let (Some(hash), Some(state)) = (
+            bearer_token(request.request()).map(hash_token),
+            request.app_data::<web::Data<AppState>>().cloned(),
+        )
+        && let Ok(Some(_)) = principal_for(&state, hash.clone()).await
     {
         known_token = Some(hash);
     }
-    let key = known_token.unwrap_or_else(|| {
-        request
-            .peer_addr()
-            .map(|addr| format!("ip:{}", addr.ip()))
-            .unwrap_or_default()
-    });
+    let key = known_token.unwrap_or(client);
     let headers = match limiter.check_key(&key) {
         Ok(snapshot) => {
             let remaining = snapshot.remaining_burst_capacity();

@@ -1,6 +1,7 @@
 //! What `notify_agency` and `notify_users` send: one message to each affected agency's
-//! contacts, or one to the public-notice addresses, in Italian, with the agent's message and
-//! the malfunction's facts. Pure: the caller loads the agencies and stores the result.
+//! contacts, or one to the public-notice addresses (when configured), in Italian, with the
+//! agent's message and the malfunction's facts. Pure: the caller loads the agencies and
+//! stores the result.
 
 use super::MailSettings;
 use super::compose::{Content, OutgoingMail, compose};
@@ -79,7 +80,8 @@ pub fn agency_notices(
     Ok(mails)
 }
 
-/// The message `event` (a `notify_users`) sends to the public-notice addresses.
+/// The message `event` (a `notify_users`) sends to the public-notice addresses; none when no
+/// address is configured (the notice is published on the public outputs all the same).
 pub fn public_notice(
     settings: &MailSettings,
     ticket: &Ticket,
@@ -87,11 +89,7 @@ pub fn public_notice(
     event: &TicketEvent,
 ) -> Result<Vec<OutgoingMail>, Invalid> {
     if settings.public_notice_addresses.is_empty() {
-        return Err(Invalid::one(
-            "type",
-            "no public-notice address is configured: set `public_notice_addresses` \
-             (HELPDESK_PUBLIC_NOTICE_ADDRESSES) so that `notify_users` can reach the public",
-        ));
+        return Ok(Vec::new());
     }
     let mut facts = facts(settings, ticket, history, event);
     facts.title = format!(

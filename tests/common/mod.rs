@@ -9,6 +9,7 @@
 
 pub mod calendars;
 mod database;
+pub mod public;
 pub mod smtp;
 
 #[allow(

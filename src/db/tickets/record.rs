@@ -5,11 +5,13 @@ use super::malfunction::affected_agencies;
 use super::{clocks_of, find_ticket, json_column, lock_ticket};
 use crate::db::clocks::{ClockOwner, StoredClock, deadline_column, replace_clocks};
 use crate::db::events::{insert_event, list_events};
+use crate::db::notices::{NoticeChanges, follow_ticket_event};
 use crate::db::outbox::enqueue;
 use crate::db::schema::{ticket_interruptions, tickets};
 use crate::db::users::find_user;
 use crate::db::{DbConnection, StoreError, to_db_time, truncate_to_micros, write_transaction};
 use crate::domain::lifecycle::{EventRules, decide};
+use crate::domain::notice::touches_notices;
 use crate::domain::ticket::Ticket;
 use crate::domain::ticket::TicketEvent;
 use crate::domain::{Action, EventCommand, Principal, VersionCheck};
@@ -30,10 +32,14 @@ pub struct EventContext<'a> {
     /// Limits from the configuration (how far back an interruption may start).
     pub rules: EventRules,
     pub now: DateTime<Utc>,
+    /// Told once an event that changed a public notice is committed (the public outputs'
+    /// cache on this instance).
+    pub notice_changes: &'a NoticeChanges,
 }
 
 /// Records `command` on the ticket and returns the event with the updated ticket; a
-/// notification's e-mails are written to the outbox in the same transaction.
+/// notification's e-mails, and the public notice `notify_users` publishes (and the events
+/// after it change), are written in the same transaction.
 /// `expected` comes from `If-Match`. Writers on one ticket queue on its row lock and are
 /// judged one after the other against the state the previous one left (so of two
 /// simultaneous `take_charge`, the second is refused as a transition, not lost).
@@ -50,14 +56,22 @@ pub fn record_event(
             apply_event(conn, context, ticket_id, command, expected)
         })
     };
+    let mut outcome = attempt(conn);
     for _ in 1..ATTEMPTS {
-        match attempt(conn) {
-            Err(StoreError::Contended) => continue,
-            Err(StoreError::Db(ref e)) if crate::db::is_retryable(e) => continue,
-            other => return other,
+        match outcome {
+            Err(StoreError::Contended) => outcome = attempt(conn),
+            Err(StoreError::Db(ref e)) if crate::db::is_retryable(e) => outcome = attempt(conn),
+            _ => break,
         }
     }
-    attempt(conn)
+    // Only now that it is committed: a reader that rebuilt the cache before would otherwise
+    // keep the old notices under the new count.
+    if let Ok((event, _, _)) = &outcome
+        && touches_notices(event.action)
+    {
+        context.notice_changes.count_one();
+    }
+    outcome
 }
 
 fn apply_event(
@@ -177,6 +191,7 @@ fn apply_event(
     }
     insert_event(conn, &event)?;
     record_interruption(conn, &event)?;
+    follow_ticket_event(conn, &mut ticket, &history, &event, now)?;
     enqueue(conn, &mails, now)?;
     let owner = ClockOwner {
         ticket_id,

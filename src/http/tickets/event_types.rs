@@ -28,7 +28,8 @@ pub struct CreateEventRequest {
     /// For `resolve`.
     #[schema(max_length = 10000)]
     pub resolution: Option<String>,
-    /// For `close_not_in_scope` (required), `escalate`, `hold`, `reopen` (optional).
+    /// For `close_not_in_scope` (required), `escalate`, `hold`, `reopen`, `withdraw_notice`
+    /// (optional).
     #[schema(max_length = 10000)]
     pub reason: Option<String>,
     /// For `assign` (required) and `take_charge` (default: the caller).

@@ -181,6 +181,9 @@ pub(super) fn clocks_of(
 /// `resolve`, `close_not_in_scope`, `reopen` or a malfunction event. `at` says when it
 /// really happened (default now; not in the future, not before the latest event). A
 /// transition the ticket's state does not allow answers 409 with the allowed actions.
+/// `notify_users` publishes the ticket's public notice (or updates it) on
+/// `/public/notices`, the Atom feed and the status page; `withdraw_notice` (admins and
+/// supervisors) takes it off them.
 #[utoipa::path(
     post, path = "/tickets/{id}/events", tag = "tickets", operation_id = "create_ticket_event",
     params(("id" = uuid::Uuid, Path, description = "The ticket's id."),
@@ -208,7 +211,7 @@ pub async fn create_ticket_event(
         .await?
         .into_command()?;
     let (actor, now, engine, mail) = (caller.0, state.now(), state.engine(), state.mail.clone());
-    let rules = state.settings.event_rules();
+    let (rules, notice_changes) = (state.settings.event_rules(), state.notice_changes.clone());
     let (event, ticket, clocks) = state
         .run(move |conn| {
             let context = db::tickets::EventContext {
@@ -217,6 +220,7 @@ pub async fn create_ticket_event(
                 actor: &actor,
                 rules,
                 now,
+                notice_changes: &notice_changes,
             };
             db::tickets::record_event(conn, &context, id, &command, &expected)
         })

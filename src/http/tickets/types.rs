@@ -168,6 +168,8 @@ pub struct TicketResponse {
     /// The SLA clocks that apply to the ticket, as of now.
     #[schema(max_items = 10)]
     pub sla: Vec<SlaClockResponse>,
+    /// The public notice `notify_users` published (on `/public/notices`), until withdrawn.
+    pub public_notice_id: Option<Uuid>,
 }
 
 /// One SLA clock of a ticket (SPEC §3).
@@ -267,6 +269,7 @@ impl TicketResponse {
             allowed_actions: allowed_actions(&ticket.state()),
             next_deadline: ticket.next_deadline,
             sla,
+            public_notice_id: ticket.public_notice_id,
         }
     }
 }

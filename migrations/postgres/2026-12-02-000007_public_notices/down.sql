@@ -1,0 +1,13 @@
+-- Back to the event types before `withdraw_notice`: its events are left out, as on SQLite
+-- (the append-only trigger is lifted for that alone).
+ALTER TABLE ticket_events DISABLE TRIGGER ticket_events_append_only;
+DELETE FROM ticket_events WHERE type = 'withdraw_notice';
+ALTER TABLE ticket_events ENABLE TRIGGER ticket_events_append_only;
+ALTER TABLE ticket_events DROP CONSTRAINT ticket_events_type_check;
+ALTER TABLE ticket_events ADD CONSTRAINT ticket_events_type_check
+    CHECK (type IN ('created', 'take_charge', 'reply', 'comment', 'assign', 'escalate', 'hold', 'resume', 'resolve', 'close_not_in_scope', 'reopen', 'interruption_start', 'interruption_end', 'start_intervention', 'notify_agency', 'notify_users', 'sla_at_risk', 'sla_breached', 'malfunction_updated', 'sla_outcome_changed'));
+ALTER TABLE tickets DROP COLUMN public_notice_id;
+DROP TABLE public_notice_updates;
+DROP INDEX public_notices_updated;
+DROP INDEX public_notices_one_per_ticket;
+DROP TABLE public_notices;
