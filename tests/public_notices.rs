@@ -150,11 +150,14 @@ fn notify_users_on_a_fresh_install_is_published_updated_and_resolved() {
     assert!(page.contains("Al momento non ci sono interruzioni segnalate."));
     assert!(page.contains("Risolto"));
 
-    // A new interruption on the same ticket makes the notice current again.
+    // A new interruption on the same ticket leaves this notice resolved (the next
+    // `notify_users` publishes one of its own: see below).
     app.set_now("2016-06-23T11:00:00Z");
     app.event_ok(&agent, &id, json!({"type": "interruption_start"}));
     let notices = app.public_notices();
-    assert_eq!(notices["current"][0]["notice"]["id"], notice_id.as_str());
+    assert_eq!(notices["current"], json!([]));
+    assert_eq!(notices["items"][0]["id"], notice_id.as_str());
+    assert_eq!(notices["items"][0]["state"], "resolved");
     let outbox = app.get("/outbox", &app.admin).json();
     assert_eq!(outbox["items"], json!([]), "no address, no e-mail");
 }
@@ -358,4 +361,90 @@ fn nothing_private_appears_in_any_public_output() {
         number.as_str()
     );
     assert!(numbered.status_page().contains(&number));
+}
+
+#[test]
+fn a_second_interruption_gets_its_own_notice_and_the_first_stays_resolved() {
+    let app = spawn_app();
+    let (_, agent) = app.add_user(Role::Agent, Some(Level::First), None);
+    let id = app.interrupted_malfunction(&agent, &["PagoPA"], json!({}));
+    app.set_now("2016-06-23T08:40:00Z");
+    app.event_ok(
+        &agent,
+        &id,
+        json!({"type": "notify_users", "message": "Pagamenti sospesi."}),
+    );
+    app.set_now("2016-06-23T09:00:00Z");
+    app.event_ok(&agent, &id, json!({"type": "interruption_end"}));
+    app.set_now("2016-06-23T09:05:00Z");
+    app.event_ok(
+        &agent,
+        &id,
+        json!({"type": "notify_users", "message": "Servizio ripristinato."}),
+    );
+
+    app.set_now("2016-06-23T14:00:00Z");
+    app.event_ok(
+        &agent,
+        &id,
+        json!({"type": "interruption_start", "service": "PagoPA"}),
+    );
+    let notices = app.public_notices();
+    assert!(
+        notices["current"].as_array().unwrap().is_empty(),
+        "nobody told the public of the new one yet: {notices}"
+    );
+    assert!(
+        !app.status_page().contains("In corso dal"),
+        "no stale text shown as current"
+    );
+
+    app.set_now("2016-06-23T14:20:00Z");
+    app.event_ok(
+        &agent,
+        &id,
+        json!({"type": "notify_users", "message": "Di nuovo sospesi."}),
+    );
+    let notices = app.public_notices();
+    let items = notices["items"].as_array().unwrap();
+    assert_eq!(items.len(), 2, "{notices}");
+    assert_eq!(notices["current"].as_array().unwrap().len(), 1);
+    assert_eq!(notices["current"][0]["notice"]["text"], "Di nuovo sospesi.");
+    let old = items
+        .iter()
+        .find(|n| n["text"] == "Servizio ripristinato.")
+        .expect("the first notice, still listed");
+    assert_eq!(old["state"], "resolved", "{old}");
+    assert_eq!(app.public_feed().entries.len(), 2);
+}
+
+#[test]
+fn a_notice_without_a_recorded_interruption_is_resolved_with_the_ticket() {
+    let app = spawn_app();
+    let (_, agent) = app.add_user(Role::Agent, Some(Level::First), None);
+    app.set_now("2016-06-23T08:00:00Z");
+    let id = app.open_ticket_id(
+        &agent,
+        json!({"subject": "Lentezze", "channel": "phone", "malfunction": true}),
+    );
+    app.event_ok(&agent, &id, json!({"type": "take_charge"}));
+    app.set_now("2016-06-23T08:10:00Z");
+    app.event_ok(
+        &agent,
+        &id,
+        json!({"type": "notify_users", "message": "Servizio lento."}),
+    );
+    assert_eq!(app.public_notices()["current"].as_array().unwrap().len(), 1);
+    app.set_now("2016-06-23T09:00:00Z");
+    app.event_ok(
+        &agent,
+        &id,
+        json!({"type": "resolve", "resolution": "Risolto."}),
+    );
+    let notices = app.public_notices();
+    assert!(
+        notices["current"].as_array().unwrap().is_empty(),
+        "{notices}"
+    );
+    assert_eq!(notices["items"][0]["state"], "resolved");
 }

@@ -74,6 +74,8 @@ pub fn touches_notices(action: Action) -> bool {
             | Action::InterruptionStart
             | Action::InterruptionEnd
             | Action::WithdrawNotice
+            | Action::Resolve
+            | Action::CloseNotInScope
     )
 }
 
@@ -90,6 +92,15 @@ pub fn follow_event(
     // Strictly later than the last change, so a feed reader always sees that it changed.
     let updated =
         |previous: DateTime<Utc>| now.max(event.at).max(previous + Duration::microseconds(1));
+    // A notice whose interruption is over belongs to that interruption: a later one on the
+    // same ticket gets a notice of its own, and never reopens (or rewrites) the old one.
+    let new_interruption_since = |notice: &PublicNotice| {
+        notice.interruption_ended_at.is_some_and(|ended| {
+            ticket.interruption_open && ticket.interruption_started_at.is_some_and(|s| s >= ended)
+        })
+    };
+    let notice =
+        notice.filter(|n| !(event.action == Action::NotifyUsers && new_interruption_since(n)));
     match (event.action, notice) {
         (Action::NotifyUsers, None) => {
             let update = text_of(ticket, event);
@@ -121,15 +132,17 @@ pub fn follow_event(
                 update: Some(update),
             })
         }
-        (Action::InterruptionStart, Some(notice)) => Some(NoticeChange::Changed {
-            notice: PublicNotice {
-                interruption_started_at: Some(event.at),
-                interruption_ended_at: None,
-                updated_at: updated(notice.updated_at),
-                ..notice.clone()
-            },
-            update: None,
-        }),
+        // Still current (told before the interruption was recorded): now it has a start.
+        (Action::InterruptionStart, Some(notice)) if notice.interruption_ended_at.is_none() => {
+            Some(NoticeChange::Changed {
+                notice: PublicNotice {
+                    interruption_started_at: Some(event.at),
+                    updated_at: updated(notice.updated_at),
+                    ..notice.clone()
+                },
+                update: None,
+            })
+        }
         (Action::InterruptionEnd, Some(notice)) => Some(NoticeChange::Changed {
             notice: PublicNotice {
                 interruption_ended_at: Some(event.at),
@@ -138,6 +151,20 @@ pub fn follow_event(
             },
             update: None,
         }),
+        // Resolved or closed with no interruption open: nothing is down any more, so a
+        // notice posted without a recorded interruption does not stay "in corso" for ever.
+        (Action::Resolve | Action::CloseNotInScope, Some(notice))
+            if notice.interruption_ended_at.is_none() && !ticket.interruption_open =>
+        {
+            Some(NoticeChange::Changed {
+                notice: PublicNotice {
+                    interruption_ended_at: Some(event.at),
+                    updated_at: updated(notice.updated_at),
+                    ..notice.clone()
+                },
+                update: None,
+            })
+        }
         (Action::WithdrawNotice, Some(notice)) => Some(NoticeChange::Withdrawn(PublicNotice {
             withdrawn_at: Some(now),
             updated_at: updated(notice.updated_at),

@@ -113,7 +113,7 @@ fn a_second_notify_users_updates_the_same_notice_and_moves_its_time() {
 }
 
 #[test]
-fn the_interruption_resolves_the_notice_and_a_new_one_makes_it_current_again() {
+fn the_interruption_resolves_the_notice_and_the_next_one_gets_its_own() {
     let mut ticket = ticket();
     let told = event(
         &ticket,
@@ -150,22 +150,66 @@ fn the_interruption_resolves_the_notice_and_a_new_one_makes_it_current_again() {
     ));
     assert_eq!(still.interruption_ended_at, Some(end.at));
 
+    // A new interruption leaves the resolved notice as it is; the next text about it is a
+    // notice of its own.
     ticket.interruption_open = true;
+    ticket.interruption_started_at = Some(at("2016-06-23T10:00:00Z"));
     let again = event(
         &ticket,
         Action::InterruptionStart,
         "2016-06-23T10:00:00Z",
         None,
     );
-    let (current, _) = changed(follow_event(
+    assert_eq!(
+        follow_event(Some(&still), &ticket, &history, &again, again.at),
+        None
+    );
+    let told_again = event(
+        &ticket,
+        Action::NotifyUsers,
+        "2016-06-23T10:20:00Z",
+        Some("Di nuovo giù."),
+    );
+    let fresh = published(follow_event(
         Some(&still),
         &ticket,
         &history,
-        &again,
-        again.at,
+        &told_again,
+        told_again.at,
     ));
-    assert!(current.is_current());
-    assert_eq!(current.interruption_started_at, Some(again.at));
+    assert_ne!(fresh.id, still.id);
+    assert!(fresh.is_current());
+    assert_eq!(fresh.interruption_started_at, Some(again.at));
+    assert_eq!(fresh.text, "Di nuovo giù.");
+}
+
+#[test]
+fn resolving_without_an_open_interruption_resolves_a_current_notice() {
+    let mut ticket = ticket();
+    ticket.interruption_open = false;
+    let told = event(
+        &ticket,
+        Action::NotifyUsers,
+        "2016-06-23T08:40:00Z",
+        Some("Giù."),
+    );
+    let notice = published(follow_event(None, &ticket, &[], &told, told.at));
+    assert!(notice.is_current());
+    let resolve = event(&ticket, Action::Resolve, "2016-06-23T09:00:00Z", None);
+    let (resolved, _) = changed(follow_event(
+        Some(&notice),
+        &ticket,
+        &[],
+        &resolve,
+        resolve.at,
+    ));
+    assert_eq!(resolved.interruption_ended_at, Some(resolve.at));
+    // With the interruption still open, the service is still down: the notice stays current.
+    ticket.interruption_open = true;
+    assert_eq!(
+        follow_event(Some(&notice), &ticket, &[], &resolve, resolve.at),
+        None
+    );
 }
 
 #[test]

@@ -9,5 +9,5 @@ ALTER TABLE ticket_events ADD CONSTRAINT ticket_events_type_check
 ALTER TABLE tickets DROP COLUMN public_notice_id;
 DROP TABLE public_notice_updates;
 DROP INDEX public_notices_updated;
-DROP INDEX public_notices_one_per_ticket;
+DROP INDEX public_notices_of_ticket;
 DROP TABLE public_notices;

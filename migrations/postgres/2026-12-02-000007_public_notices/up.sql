@@ -16,8 +16,9 @@ CREATE TABLE public_notices (
     updated_at TIMESTAMP NOT NULL, -- moves with every change (the feed's `updated`)
     withdrawn_at TIMESTAMP
 );
-CREATE UNIQUE INDEX public_notices_one_per_ticket ON public_notices (ticket_id)
-    WHERE withdrawn_at IS NULL;
+-- A ticket has a notice per interruption it told the public of; `tickets.public_notice_id`
+-- names the one its next `notify_users` updates.
+CREATE INDEX public_notices_of_ticket ON public_notices (ticket_id);
 CREATE INDEX public_notices_updated ON public_notices (updated_at);
 
 -- Every text a notice has had, oldest first: the update history the feed and the page show.

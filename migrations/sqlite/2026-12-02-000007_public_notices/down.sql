@@ -28,5 +28,5 @@ END;
 ALTER TABLE tickets DROP COLUMN public_notice_id;
 DROP TABLE public_notice_updates;
 DROP INDEX public_notices_updated;
-DROP INDEX public_notices_one_per_ticket;
+DROP INDEX public_notices_of_ticket;
 DROP TABLE public_notices;
