@@ -244,8 +244,14 @@ fn an_agency_reads_the_malfunctions_that_affect_it_and_not_the_others() {
     let hitting = app.open_ticket_id(
         &app.admin,
         json!({"subject": "Portale giù", "channel": "phone", "malfunction": true,
-               "agency_id": pisa,
+               "agency_id": pisa, "description": "Chiama Mario dal 3331234567",
                "requester": {"name": "Mario Rossi", "email": "mario@pi.example", "phone": "050 1"}}),
+    );
+    app.event_ok(&app.admin, &hitting, json!({"type": "take_charge"}));
+    app.event_ok(
+        &app.admin,
+        &hitting,
+        json!({"type": "reply", "channel": "phone", "message": "Gentile sig. Rossi, ci lavoriamo"}),
     );
     let patched = app.patch(
         &format!("/tickets/{hitting}"),
@@ -282,7 +288,7 @@ fn an_agency_reads_the_malfunctions_that_affect_it_and_not_the_others() {
 
     let read = app.get(&format!("/tickets/{hitting}"), &firenze_user);
     assert_eq!(read.status, 200, "{}", read.body);
-    for private in ["Mario Rossi", "mario@pi.example", "050 1"] {
+    for private in ["Mario Rossi", "mario@pi.example", "050 1", "3331234567"] {
         assert!(!read.body.contains(private), "{private} in {}", read.body);
     }
     app.get(&format!("/tickets/{elsewhere}"), &firenze_user)

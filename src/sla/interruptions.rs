@@ -22,8 +22,9 @@ pub struct InterruptionWindow {
     pub interruption: InterruptionRef,
     /// `None` while it goes on.
     pub ended_at: Option<DateTime<Utc>>,
-    /// The first `start_intervention` at or after its start, or its start when an
-    /// intervention was already under way; `None` while nobody has intervened.
+    /// The first `start_intervention` at or after its start (and before the next
+    /// interruption's), or its start when an intervention was already under way; `None` while
+    /// nobody has intervened.
     pub intervention_started_at: Option<DateTime<Utc>>,
 }
 
@@ -52,7 +53,13 @@ pub fn interruption_windows(
             _ => {}
         }
     }
-    for window in &mut windows {
+    let next_starts: Vec<Option<DateTime<Utc>>> = windows
+        .iter()
+        .skip(1)
+        .map(|w| Some(w.interruption.started_at))
+        .chain([None])
+        .collect();
+    for (window, next_start) in windows.iter_mut().zip(next_starts) {
         let start = window.interruption.started_at;
         let interventions = events
             .clone()
@@ -64,7 +71,8 @@ pub fn interruption_windows(
         for at in interventions {
             if at < start {
                 under_way = true;
-            } else {
+            } else if next_start.is_none_or(|next| at < next) {
+                // An intervention once the next interruption began is that one's.
                 first_after = Some(first_after.map_or(at, |first| first.min(at)));
             }
         }
@@ -118,6 +126,22 @@ mod tests {
             Some(at("2016-06-23T11:00:00Z"))
         );
         assert_eq!(windows[1].ended_at, None);
+    }
+
+    #[test]
+    fn an_intervention_on_the_next_interruption_is_not_this_ones() {
+        let events = [
+            (Action::InterruptionStart, at("2016-06-23T10:00:00Z")),
+            (Action::InterruptionEnd, at("2016-06-23T10:40:00Z")),
+            (Action::InterruptionStart, at("2016-06-23T11:00:00Z")),
+            (Action::StartIntervention, at("2016-06-23T11:05:00Z")),
+        ];
+        let windows = interruption_windows(events.iter().copied());
+        assert_eq!(windows[0].intervention_started_at, None);
+        assert_eq!(
+            windows[1].intervention_started_at,
+            Some(at("2016-06-23T11:05:00Z"))
+        );
     }
 
     #[test]

@@ -257,8 +257,8 @@ pub async fn list_ticket_events(
         .run(move |conn| db::events::list_events(conn, ticket.id))
         .await?;
     // Comments are internal notes: an agency reads the rest of its tickets' history. Of a
-    // malfunction that only affects it, it does not see whom the notices went to either
-    // (other agencies' contacts).
+    // malfunction that only affects it, it sees neither whom the notices went to (other
+    // agencies' contacts) nor the replies to its requester.
     let internal_hidden = caller.0.role == Role::Agency;
     let recipients_hidden = caller.0.reads_as_affected_agency(ticket.agency_id);
     Ok(HttpResponse::Ok().json(EventList {
@@ -269,6 +269,10 @@ pub async fn list_ticket_events(
                 let mut response = EventResponse::from(event);
                 if recipients_hidden {
                     response.recipients = None;
+                    // Replies are the correspondence with another agency's requester.
+                    if event.action == crate::domain::Action::Reply {
+                        response.message = None;
+                    }
                 }
                 response
             })

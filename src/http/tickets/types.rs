@@ -204,10 +204,12 @@ pub struct SlaClockResponse {
 
 impl TicketResponse {
     /// What `caller` may not see of it: an agency reading another's malfunction (one that
-    /// affects it) does not see its requester.
+    /// affects it) sees neither its requester nor the requester's description.
     pub fn redact_for(&mut self, caller: &crate::domain::user::Principal, ticket: &Ticket) {
         if caller.reads_as_affected_agency(ticket.agency_id) {
             self.requester = Requester::default();
+            // The requester's own words: another agency's business.
+            self.description = String::new();
         }
     }
 
