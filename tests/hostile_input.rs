@@ -364,6 +364,14 @@ fn the_smaller_holes_are_closed() {
     ] {
         app.post("/tickets", &agent, &body).problem(422);
     }
+    // A noncharacter would make the public Atom feed unreadable for every reader.
+    let reply = app.event(
+        &agent,
+        &id,
+        json!({"type": "notify_users", "message": "Giù\u{ffff}"}),
+    );
+    reply.problem(422);
+    assert_eq!(reply.problem_fields(), ["message"]);
     let reply = app.post(
         "/agencies",
         &app.admin,

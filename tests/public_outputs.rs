@@ -149,6 +149,14 @@ fn the_public_outputs_have_their_own_rate_limit_by_address() {
     );
     assert_eq!(limited.header("x-ratelimit-remaining"), Some("0"));
     assert!(limited.header("x-ratelimit-reset").is_some());
+    // Spelt with an escape, it is the same page and the same budget.
+    let escaped = app.public("/status%2Dpage", &[]);
+    assert!(matches!(escaped.status, 200 | 429), "{}", escaped.status);
+    assert_eq!(
+        escaped.header("x-ratelimit-limit"),
+        Some("2"),
+        "the public limiter"
+    );
     // The API's budget is another.
     let api = app.get("/tickets", &app.admin);
     assert_eq!(api.status, 200);

@@ -115,6 +115,12 @@ impl Checker {
                 field,
                 "must not contain control characters other than line breaks and tabs",
             );
+        } else if text.chars().any(is_noncharacter) {
+            // XML (the Atom feed) cannot carry them: one would break the feed for everyone.
+            self.add(
+                field,
+                "must not contain Unicode noncharacters (such as U+FFFE, U+FFFF)",
+            );
         } else if text.chars().count() > max {
             self.add(field, format!("must be at most {max} characters"));
         }
@@ -148,6 +154,12 @@ fn is_plausible_email(value: &str) -> bool {
         && !domain.starts_with('.')
         && !domain.ends_with('.')
         && !value.chars().any(|c| c.is_whitespace() || c.is_control())
+}
+
+/// U+FDD0–U+FDEF and the last two code points of every plane: never text.
+fn is_noncharacter(c: char) -> bool {
+    let code = c as u32;
+    (0xFDD0..=0xFDEF).contains(&code) || (code & 0xFFFE) == 0xFFFE
 }
 
 #[cfg(test)]

@@ -65,7 +65,9 @@ pub async fn limit_rate(
     request: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, Error> {
-    let public = super::public::is_public_path(request.path());
+    // The path as the router matches it (`%73` is `s`), so that no spelling of a public
+    // path escapes the public limiter.
+    let public = super::public::is_public_path(request.match_info().as_str());
     let chosen = match public {
         true => request
             .app_data::<web::Data<PublicLimiter>>()

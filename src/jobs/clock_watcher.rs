@@ -21,7 +21,10 @@ pub fn record_crossings(pool: &Pool, now: DateTime<Utc>) -> Result<usize, StoreE
     crate::db::with_connection(pool, |conn| {
         // A clock that applies from now on (SLA.10 at its interruption's 30th minute) joins
         // its ticket's next deadline, so the queue and the crossings below agree.
-        crate::db::late_clocks::refresh_next_deadlines(conn, now)?;
+        if let Err(e) = crate::db::late_clocks::refresh_next_deadlines(conn, now) {
+            // The crossings below do not depend on it: record them all the same.
+            tracing::warn!(error = %e, "next deadlines not brought up to date; will retry");
+        }
         record_with(conn, now)
     })
 }

@@ -63,6 +63,8 @@ pub struct Pass {
     pub already_delivered: usize,
     /// Agencies without a contact address (nothing can be sent; retried next pass).
     pub without_contacts: Vec<String>,
+    /// Deliveries that failed (logged; retried next pass).
+    pub failed: usize,
 }
 
 /// Delivers to every agency each closed period it is owed and has not had.
@@ -88,10 +90,17 @@ pub fn deliver_due_reports(
                     pass.already_delivered += 1;
                     continue;
                 }
-                match deliverer.deliver(conn, &agency, &owed, SCHEDULED, now)? {
-                    Outcome::Delivered(_) => pass.delivered += 1,
-                    Outcome::AlreadyDelivered(_) => pass.already_delivered += 1,
-                    Outcome::NoContacts => silent = true,
+                match deliverer.deliver(conn, &agency, &owed, SCHEDULED, now) {
+                    Ok(Outcome::Delivered(_)) => pass.delivered += 1,
+                    Ok(Outcome::AlreadyDelivered(_)) => pass.already_delivered += 1,
+                    Ok(Outcome::NoContacts) => silent = true,
+                    // One agency's failure (a report that cannot be built) must not hold
+                    // back every agency after it; the next pass tries it again.
+                    Err(e) => {
+                        tracing::warn!(agency = %agency.code, period = %owed.label, error = %e,
+                            "malfunction report not delivered; will retry");
+                        pass.failed += 1;
+                    }
                 }
             }
             if silent {
