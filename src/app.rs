@@ -95,6 +95,10 @@ pub fn start(
         Err(_) => crate::calendars::build_engine(&settings, &Default::default())?,
     };
     if let Ok(mut conn) = pool.get() {
+        let recomputed = db::late_clocks::drain_recompute_queue(&mut conn, &engine, clock())?;
+        if recomputed > 0 {
+            tracing::info!(recomputed, "clocks computed again per interruption");
+        }
         let filled = db::clocks::backfill_outcomes(&mut conn, &engine)?;
         if filled > 0 {
             tracing::info!(

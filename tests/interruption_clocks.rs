@@ -349,3 +349,40 @@ fn the_migration_keeps_the_clocks_of_a_ticket_with_one_interruption() {
     assert_eq!(after["next_deadline"], before["next_deadline"]);
     assert_eq!(clocks(&after, "SLA.9")[0]["interruption"]["sequence"], 1);
 }
+
+#[test]
+fn after_the_migration_a_ticket_with_two_interruptions_gets_its_clocks_at_the_next_start() {
+    let app = spawn_app();
+    let (_, agent) = app.add_user(Role::Agent, Some(Level::First), None);
+    let (id, _) = first_interruption(&app, &agent);
+    at(
+        &app,
+        &agent,
+        &id,
+        "2016-06-23T09:00:00Z",
+        json!({"type": "interruption_start", "service": "Portale pagamenti"}),
+    );
+    at(
+        &app,
+        &agent,
+        &id,
+        "2016-06-23T09:40:00Z",
+        json!({"type": "interruption_end"}),
+    );
+    app.set_now("2016-06-23T10:30:00Z");
+    let before = ticket(&app, &agent, &id);
+    assert_eq!(clocks(&before, "SLA.9").len(), 2);
+
+    let backend = if app.database_url.starts_with("postgres") {
+        "postgres"
+    } else {
+        "sqlite"
+    };
+    // The previous schema held one SLA.9 for both; migrated, the ticket waits in the queue.
+    execute(&app, &migration("down.sql", backend));
+    execute(&app, &migration("up.sql", backend));
+    assert_eq!(clocks(&ticket(&app, &agent, &id), "SLA.9").len(), 1);
+    let restarted = app.another_instance_at(common::test_settings(), "2016-06-23T10:30:00Z");
+    let after = ticket(&restarted, &agent, &id);
+    assert_eq!(after["sla"], before["sla"]);
+}

@@ -1,7 +1,8 @@
 //! Clocks that begin to apply after they start (SLA.10 from its interruption's 30th minute)
 //! join their ticket's next deadline only when that instant comes: a ticket's stored next
 //! deadline is computed at each write with the write's `now`, and the clock watcher brings
-//! it up to date here once such a clock applies.
+//! it up to date here once such a clock applies. Also the queue of tickets whose clocks a
+//! migration left in an older shape, computed again at start.
 
 use super::clocks::deadline_column;
 use super::schema::{ticket_clocks, tickets};
@@ -79,5 +80,34 @@ pub fn refresh_next_deadlines(
         if (behind.len() as i64) < BATCH || done == 0 {
             return Ok(refreshed);
         }
+    }
+}
+
+/// Computes again the clocks of the tickets a migration queued (those whose stored clocks
+/// predate a change in what the clocks are), a batch at a time, and takes them off the
+/// queue; returns how many. Idempotent: an instance stopped halfway goes on at next start.
+pub fn drain_recompute_queue(
+    conn: &mut DbConnection,
+    engine: &crate::sla::SlaEngine,
+    now: DateTime<Utc>,
+) -> Result<usize, StoreError> {
+    use super::schema::clock_recompute_queue as queue;
+    let mut done = 0;
+    loop {
+        let ids: Vec<String> = queue::table
+            .select(queue::ticket_id)
+            .order(queue::ticket_id)
+            .limit(100)
+            .load(conn)?;
+        if ids.is_empty() {
+            return Ok(done);
+        }
+        let tickets = ids
+            .iter()
+            .map(|id| parse_stored("clock_recompute_queue.ticket_id", id))
+            .collect::<Result<Vec<Uuid>, _>>()?;
+        super::tickets::recompute::recompute_tickets(conn, engine, &tickets, now)?;
+        diesel::delete(queue::table.filter(queue::ticket_id.eq_any(&ids))).execute(conn)?;
+        done += tickets.len();
     }
 }

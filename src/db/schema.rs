@@ -124,6 +124,12 @@ diesel::table! {
 }
 
 diesel::table! {
+    clock_recompute_queue (ticket_id) {
+        ticket_id -> Text,
+    }
+}
+
+diesel::table! {
     ticket_clocks (ticket_id, code, interruption) {
         ticket_id -> Text,
         code -> Text,
@@ -262,6 +268,7 @@ diesel::joinable!(public_notices -> tickets (ticket_id));
 diesel::joinable!(public_notice_updates -> public_notices (notice_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
+    clock_recompute_queue,
     agencies,
     users,
     ticket_counters,

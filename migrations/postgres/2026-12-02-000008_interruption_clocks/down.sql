@@ -1,3 +1,4 @@
+DROP TABLE clock_recompute_queue;
 -- Back to one clock per SLA and ticket: the first interruption's clocks stay.
 DROP INDEX ticket_clocks_late_applying;
 DELETE FROM ticket_clocks WHERE interruption > 1;

@@ -22,3 +22,11 @@ ALTER TABLE ticket_clocks ADD PRIMARY KEY (ticket_id, code, interruption);
 -- (SLA.10 from its interruption's 30th minute) and must then join the ticket's next deadline.
 CREATE INDEX ticket_clocks_late_applying ON ticket_clocks (applies_from)
     WHERE stopped_at IS NULL AND applies_from > started_at;
+
+-- A ticket with several interruptions had one SLA.9 and one SLA.10 for all of them: its
+-- clocks are computed again, per interruption, at the next start (and the row removed).
+CREATE TABLE clock_recompute_queue (
+    ticket_id TEXT PRIMARY KEY NOT NULL REFERENCES tickets (id)
+);
+INSERT INTO clock_recompute_queue (ticket_id)
+SELECT ticket_id FROM ticket_interruptions GROUP BY ticket_id HAVING COUNT(*) > 1;

@@ -1,3 +1,4 @@
+DROP TABLE clock_recompute_queue;
 -- Back to one clock per SLA and ticket: the first interruption's clocks stay.
 CREATE TABLE ticket_clocks_old (
     ticket_id TEXT NOT NULL REFERENCES tickets (id),
