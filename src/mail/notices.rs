@@ -139,7 +139,14 @@ fn facts<'a>(
             .unwrap_or_default(),
         interruption_started: ticket.interruption_started_at.map(local),
         interruption_ended: ended.map(local),
-        intervention_started: first(Action::StartIntervention).map(local),
+        // The intervention on the interruption the notice is about (the latest one).
+        intervention_started: crate::sla::interruption_windows(
+            history.iter().map(|e| (e.action, e.at)),
+        )
+        .last()
+        .and_then(|w| w.intervention_started_at)
+        .or_else(|| first(Action::StartIntervention))
+        .map(local),
         time_zone: settings.time_zone.name(),
         title: String::new(),
         agency_name: None,
