@@ -96,8 +96,8 @@ pub fn mark_unaffected(
     let sql = "UPDATE ticket_clocks SET calendar_version = $1 \
                WHERE calendar = $2 AND calendar_version = $1 - 1 \
                  AND NOT (started_at < $3 AND span_end >= $4) \
-                 AND (ticket_id, code) IN ( \
-                   SELECT ticket_id, code FROM ticket_clocks \
+                 AND (ticket_id, code, interruption) IN ( \
+                   SELECT ticket_id, code, interruption FROM ticket_clocks \
                    WHERE calendar = $2 AND calendar_version = $1 - 1 \
                      AND NOT (started_at < $3 AND span_end >= $4) \
                    LIMIT $5)";
@@ -136,8 +136,9 @@ pub fn mark_agency_clocks_stale(
 ) -> Result<usize, StoreError> {
     use super::schema::agency_calendar_changes;
     let sql = "UPDATE ticket_clocks SET calendar_version = 0 \
-               WHERE agency_id = $1 AND calendar_version > 0 AND (ticket_id, code) IN ( \
-                 SELECT ticket_id, code FROM ticket_clocks \
+               WHERE agency_id = $1 AND calendar_version > 0 \
+                 AND (ticket_id, code, interruption) IN ( \
+                 SELECT ticket_id, code, interruption FROM ticket_clocks \
                  WHERE agency_id = $1 AND calendar_version > 0 LIMIT $2)";
     super::write_transaction(conn, |conn| {
         super::commit_without_waiting_for_disk(conn)?;
