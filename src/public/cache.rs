@@ -128,10 +128,11 @@ impl PublicCache {
         };
         let rendered = Arc::new(render(&reading)?);
         let mut entries = self.entries.lock();
-        if entries.rendered.len() >= MAX_RENDERED {
-            entries.rendered.clear();
+        // Full: the outputs asked for first (the page and feed everyone reads) stay; a
+        // caller cycling through `days` or host names only renders its own, uncached.
+        if entries.rendered.len() < MAX_RENDERED {
+            entries.rendered.insert(key, rendered.clone());
         }
-        entries.rendered.insert(key, rendered.clone());
         Ok(rendered)
     }
 
