@@ -10,9 +10,11 @@ use diesel::prelude::*;
 use std::collections::HashMap;
 use uuid::Uuid;
 
+pub use super::crossings::{Crossing, claim_crossing, unrecorded_crossings};
+
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = ticket_clocks)]
-struct ClockRow {
+pub(super) struct ClockRow {
     ticket_id: String,
     code: String,
     interruption: i64,
@@ -295,115 +297,6 @@ fn code_order(code: &str) -> (u32, String) {
         .and_then(|n| n.parse().ok())
         .unwrap_or(u32::MAX);
     (number, code.to_owned())
-}
-
-/// A threshold a clock has crossed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Crossing {
-    AtRisk,
-    Breached,
-}
-
-/// Whether a clock was computed with its calendar's current version.
-fn computed_with_current_calendar() -> diesel::expression::SqlLiteral<diesel::sql_types::Bool> {
-    diesel::dsl::sql::<diesel::sql_types::Bool>(
-        "EXISTS (SELECT 1 FROM calendars c WHERE c.name = ticket_clocks.calendar \
-         AND c.version = ticket_clocks.calendar_version)",
-    )
-}
-
-/// Clocks with a crossing that happened by `now` and is not yet recorded, oldest first.
-pub fn unrecorded_crossings(
-    conn: &mut DbConnection,
-    now: DateTime<Utc>,
-    limit: i64,
-) -> Result<Vec<(StoredClock, Crossing)>, StoreError> {
-    let now = to_db_time(now);
-    // A clock computed with an older version of its calendar waits for the calendar follower:
-    // its deadline may be one the calendar no longer gives.
-    let current = computed_with_current_calendar;
-    // The literal conditions match the partial indexes' (a bound value would not, on SQLite):
-    // met clocks, most of history, never cross.
-    let breached: Vec<ClockRow> = ticket_clocks::table
-        .filter(diesel::dsl::sql::<diesel::sql_types::Bool>(
-            "(outcome IS NULL OR outcome = 'breached')",
-        ))
-        .filter(current())
-        .filter(ticket_clocks::breach_recorded.eq(false))
-        .filter(ticket_clocks::deadline.lt(now))
-        .filter(ticket_clocks::applies_from.le(now))
-        .filter(
-            ticket_clocks::stopped_at
-                .is_null()
-                .and(ticket_clocks::paused.eq(false))
-                .or(ticket_clocks::stopped_at.gt(ticket_clocks::deadline)),
-        )
-        .order(ticket_clocks::deadline)
-        .limit(limit)
-        .select(ClockRow::as_select())
-        .load(conn)?;
-    let at_risk: Vec<ClockRow> = ticket_clocks::table
-        .filter(ticket_clocks::outcome.is_null())
-        .filter(current())
-        .filter(ticket_clocks::risk_recorded.eq(false))
-        .filter(ticket_clocks::breach_recorded.eq(false))
-        .filter(ticket_clocks::at_risk_at.le(now))
-        .filter(ticket_clocks::deadline.ge(now))
-        .filter(ticket_clocks::applies_from.le(now))
-        .filter(ticket_clocks::stopped_at.is_null())
-        .filter(ticket_clocks::paused.eq(false))
-        .order(ticket_clocks::at_risk_at)
-        .limit(limit)
-        .select(ClockRow::as_select())
-        .load(conn)?;
-    let mut crossings = Vec::new();
-    for row in at_risk {
-        crossings.push((StoredClock::try_from(row)?, Crossing::AtRisk));
-    }
-    for row in breached {
-        crossings.push((StoredClock::try_from(row)?, Crossing::Breached));
-    }
-    Ok(crossings)
-}
-
-/// Marks a crossing recorded; `false` if another worker got there first, or if the clock
-/// changed since it was seen (`seen` is the crossing's instant then). A breach also settles
-/// the at-risk crossing, which no longer needs telling.
-pub fn claim_crossing(
-    conn: &mut DbConnection,
-    ticket_id: Uuid,
-    (code, interruption): (&str, i64),
-    crossing: Crossing,
-    seen: DateTime<Utc>,
-) -> Result<bool, StoreError> {
-    // A calendar change committed since the crossing was read leaves the clock stale: it is
-    // claimed only while computed with its calendar's current version.
-    let target = ticket_clocks::table
-        .filter(ticket_clocks::ticket_id.eq(ticket_id.to_string()))
-        .filter(ticket_clocks::code.eq(code))
-        .filter(ticket_clocks::interruption.eq(interruption))
-        .filter(computed_with_current_calendar());
-    let seen = to_db_time(seen);
-    let changed = match crossing {
-        Crossing::AtRisk => diesel::update(
-            target
-                .filter(ticket_clocks::risk_recorded.eq(false))
-                .filter(ticket_clocks::at_risk_at.eq(seen)),
-        )
-        .set(ticket_clocks::risk_recorded.eq(true))
-        .execute(conn)?,
-        Crossing::Breached => diesel::update(
-            target
-                .filter(ticket_clocks::breach_recorded.eq(false))
-                .filter(ticket_clocks::deadline.eq(seen)),
-        )
-        .set((
-            ticket_clocks::breach_recorded.eq(true),
-            ticket_clocks::risk_recorded.eq(true),
-        ))
-        .execute(conn)?,
-    };
-    Ok(changed == 1)
 }
 
 /// Stored for "no running deadline", so the queue index needs no NULL ordering.

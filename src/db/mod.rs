@@ -5,6 +5,7 @@
 pub mod agencies;
 pub mod calendars;
 pub mod clocks;
+mod crossings;
 pub mod deliveries;
 mod error;
 pub mod events;
