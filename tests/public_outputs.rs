@@ -162,3 +162,41 @@ fn the_public_outputs_have_their_own_rate_limit_by_address() {
     assert_eq!(api.status, 200);
     assert_eq!(api.header("x-ratelimit-limit"), Some("1000"));
 }
+
+#[test]
+fn hostile_notice_text_and_services_stay_text_in_the_page_and_the_feed() {
+    let app = spawn_app();
+    let (_, agent) = app.add_user(Role::Agent, Some(Level::First), None);
+    let service = "<img src=x onerror=alert(1)>";
+    let id = app.interrupted_malfunction(&agent, &[service], json!({}));
+    app.set_now("2016-06-23T08:40:00Z");
+    let text = "</p><script>alert('x')</script> & ]]> <![CDATA[ \"quoted\"\nriga due";
+    app.event_ok(
+        &agent,
+        &id,
+        json!({"type": "notify_users", "message": text}),
+    );
+
+    let page = app.status_page();
+    assert!(!page.contains("<script>alert"), "{page}");
+    assert!(!page.contains("<img src=x"), "{page}");
+    assert!(page.contains("&lt;script&gt;"), "escaped, still readable");
+    // The feed parses, and gives back exactly the text.
+    let feed = app.public_feed();
+    let entry = &feed.entries[0];
+    let body = entry
+        .content
+        .as_ref()
+        .and_then(|c| c.body.clone())
+        .or_else(|| entry.summary.as_ref().map(|s| s.content.clone()))
+        .unwrap_or_default();
+    assert!(
+        body.contains("</p><script>alert('x')</script> & ]]>"),
+        "{body}"
+    );
+    let raw = app.public("/public/notices.atom", &[]).body;
+    assert!(!raw.contains("<script>"), "{raw}");
+    // The JSON carries it as a string.
+    let notices = app.public_notices();
+    assert_eq!(notices["items"][0]["text"], text);
+}
