@@ -175,3 +175,24 @@ fn the_cli_refuses_a_leap_second_and_a_user_name_over_two_lines() {
     assert!(!name.status.success());
     assert!(name.stdout.is_empty(), "no token printed");
 }
+
+#[test]
+fn logs_to_a_file_or_pipe_carry_no_colour_codes() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("h.db").display());
+    let output = Command::new(env!("CARGO_BIN_EXE_helpdesk"))
+        .args(["migrate"])
+        .current_dir(dir.path())
+        .env("DATABASE_URL", &url)
+        .env("HELPDESK_LOG", "info")
+        .env_remove("HELPDESK_DATABASE_URL")
+        .output()
+        .expect("the binary runs");
+    assert!(output.status.success());
+    let log = String::from_utf8_lossy(&output.stderr);
+    assert!(log.contains("INFO"), "something is logged: {log}");
+    assert!(
+        !log.contains('\u{1b}'),
+        "no ANSI escapes in a piped log: {log:?}"
+    );
+}
