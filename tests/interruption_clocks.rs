@@ -300,6 +300,17 @@ fn migration(name: &str, backend: &str) -> String {
     std::fs::read_to_string(dir.join(name)).unwrap()
 }
 
+/// Undoes migration 000008 on the app's database and applies it again.
+fn migrate_000008_down_and_up(app: &TestApp) {
+    let backend = if app.database_url.starts_with("postgres") {
+        "postgres"
+    } else {
+        "sqlite"
+    };
+    execute(app, &migration("down.sql", backend));
+    execute(app, &migration("up.sql", backend));
+}
+
 #[test]
 fn the_migration_keeps_the_clocks_of_a_ticket_with_one_interruption() {
     let app = spawn_app();
@@ -336,14 +347,8 @@ fn the_migration_keeps_the_clocks_of_a_ticket_with_one_interruption() {
     let before = ticket(&app, &agent, &id);
     assert_eq!(clocks(&before, "SLA.10").len(), 1);
 
-    let backend = if app.database_url.starts_with("postgres") {
-        "postgres"
-    } else {
-        "sqlite"
-    };
     // The clocks as the previous schema held them, then migrated again.
-    execute(&app, &migration("down.sql", backend));
-    execute(&app, &migration("up.sql", backend));
+    migrate_000008_down_and_up(&app);
     let after = ticket(&app, &agent, &id);
     assert_eq!(after["sla"], before["sla"]);
     assert_eq!(after["next_deadline"], before["next_deadline"]);
@@ -373,14 +378,8 @@ fn after_the_migration_a_ticket_with_two_interruptions_gets_its_clocks_at_the_ne
     let before = ticket(&app, &agent, &id);
     assert_eq!(clocks(&before, "SLA.9").len(), 2);
 
-    let backend = if app.database_url.starts_with("postgres") {
-        "postgres"
-    } else {
-        "sqlite"
-    };
     // The previous schema held one SLA.9 for both; migrated, the ticket waits in the queue.
-    execute(&app, &migration("down.sql", backend));
-    execute(&app, &migration("up.sql", backend));
+    migrate_000008_down_and_up(&app);
     assert_eq!(clocks(&ticket(&app, &agent, &id), "SLA.9").len(), 1);
     let restarted = app.another_instance_at(common::test_settings(), "2016-06-23T10:30:00Z");
     let after = ticket(&restarted, &agent, &id);
