@@ -141,6 +141,28 @@ pub fn latest_edition(
         .max_by_key(|d| d.edition))
 }
 
+/// Periods as `[from, to)`.
+pub type PeriodSpans = std::collections::HashSet<(DateTime<Utc>, DateTime<Utc>)>;
+
+/// The periods delivered to `agency` that start at or after `since`: one read for all the
+/// periods the scheduler checks.
+pub fn delivered_periods_of(
+    conn: &mut DbConnection,
+    agency: Uuid,
+    since: DateTime<Utc>,
+) -> Result<PeriodSpans, StoreError> {
+    let rows: Vec<(NaiveDateTime, NaiveDateTime)> = report_deliveries::table
+        .filter(report_deliveries::agency_id.eq(agency.to_string()))
+        .filter(report_deliveries::period_from.ge(to_db_time(since)))
+        .select((report_deliveries::period_from, report_deliveries::period_to))
+        .distinct()
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|(from, to)| (from_db_time(from), from_db_time(to)))
+        .collect())
+}
+
 /// A delivery to record.
 #[derive(Debug, Clone)]
 pub struct NewDelivery {
