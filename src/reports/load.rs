@@ -106,13 +106,21 @@ pub fn malfunctions(
         let view = stored.clock.view(calendar, now).ok()??;
         Some(view.state.as_str().to_owned())
     };
+    // Each ticket's interruptions once, whatever number of them the period holds.
+    let windows: std::collections::HashMap<Uuid, Vec<_>> = events
+        .iter()
+        .map(|(id, events)| (*id, interruption_windows(events.iter().copied())))
+        .collect();
     let facts = rows
         .into_iter()
         .map(|row| {
             let events = events.get(&row.ticket_id).map_or(&[][..], Vec::as_slice);
-            let intervention = interruption_windows(events.iter().copied())
-                .into_iter()
-                .find(|w| w.interruption.started_at == row.started_at)
+            let intervention = windows
+                .get(&row.ticket_id)
+                .and_then(|ws| {
+                    ws.iter()
+                        .find(|w| w.interruption.started_at == row.started_at)
+                })
                 .and_then(|w| w.intervention_started_at);
             // Told about this interruption: the first notice from its intervention on.
             let from = intervention.unwrap_or(row.started_at);
