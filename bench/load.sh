@@ -21,6 +21,12 @@
 # For each run it prints wrk's own output (--latency) and, at the end, one table row per
 # run: requests/s, p50/p90/p99/max latency, non-2xx count, and the CPU the service, wrk
 # and the whole machine used during the run (to see who saturates the 2 cores).
+#
+# On PostgreSQL each wrk run is followed, on the same database and with the same number of
+# connections, by pgbench running the bare database work of that request
+# (bench/pgbench_create.sql: the ticket and its event in one transaction;
+# bench/pgbench_read.sql: the ticket and its clocks), and the summary prints the ratio
+# HTTP/pgbench of the two rates (issue 14's targets: >= 0.5 for both).
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
@@ -53,7 +59,23 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 ROWS=()
+RATIOS=()
 CLK_TCK=$(getconf CLK_TCK)
+LAST_RPS=""
+
+# run_pgbench LABEL KIND CONNECTIONS SCRIPT [pgbench args...]: pgbench on the run's database
+# for DURATION, after wrk's run of the same KIND; records the HTTP/pgbench ratio in RATIOS.
+run_pgbench() {
+    local label="$1" kind="$2" conns="$3" script="$4"; shift 4
+    local out="$WORK_DIR/pgbench.out" tps
+    wait_for_quiet
+    pgbench -n -M prepared -j "$THREADS" -c "$conns" -T "${DURATION%s}" \
+        -f "$BENCH_DIR/$script" "$@" "$DATABASE_URL" >"$out" 2>&1 || { cat "$out"; die "pgbench failed"; }
+    tps=$(awk '/^tps = / {printf "%.0f", $3}' "$out")
+    grep -E '^(tps|latency average)' "$out" >&2
+    RATIOS+=("$(printf '%-14s %-6s %3s  http=%s/s pgbench=%s/s ratio=%s' "$label" "$kind" "$conns" \
+        "$LAST_RPS" "$tps" "$(awk -v h="$LAST_RPS" -v p="$tps" 'BEGIN{printf "%.2f", h/p}')")")
+}
 
 # proc_cpu PID: user+system clock ticks the process (all its threads) used so far.
 proc_cpu() { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
@@ -77,6 +99,7 @@ run_wrk() {
     cat "$out"
     local result wall wrk_cpu svc_pct wrk_pct busy_pct iowait_pct
     result=$(grep '^RESULT' "$out" | sed 's/^RESULT //')
+    LAST_RPS=$(sed -n 's/.* rps=\([0-9.]*\).*/\1/p' <<<"$result")
     read -r wu ws wall <"$tfile"
     svc_pct=$(awk -v a="$s0" -v b="$s1" -v hz="$CLK_TCK" -v w="$wall" 'BEGIN{printf "%.0f", (b-a)/hz/w*100}')
     wrk_pct=$(awk -v u="$wu" -v s="$ws" -v w="$wall" 'BEGIN{printf "%.0f", (u+s)/w*100}')
@@ -107,6 +130,11 @@ bench_backend() { # bench_backend BACKEND SQLITE_SYNC LABEL
     for c in $WRITE_CONNECTIONS; do
         log "$label: creations, wrk -t$THREADS -c$c -d$DURATION"
         run_wrk "$label" create "$c" "$DURATION" post_ticket.lua
+        if [[ "$backend" == postgres ]]; then
+            log "$label: pgbench, the bare ticket+event transaction, -c$c"
+            run_pgbench "$label" create "$c" pgbench_create.sql \
+                -D uid="$(db_query "SELECT id FROM users ORDER BY created_at LIMIT 1")"
+        fi
     done
     if [[ "$backend" == postgres && "$PG_ANALYZE" == 1 ]]; then
         # What autovacuum does after a while; without it the service's cached generic plans
@@ -115,11 +143,21 @@ bench_backend() { # bench_backend BACKEND SQLITE_SYNC LABEL
         db_query "ANALYZE" >/dev/null
     fi
     local ids="$WORK_DIR/ids.txt"
-    db_query "SELECT id FROM tickets ORDER BY random() LIMIT 20000" >"$ids"
+    # Only the service's tickets: pgbench's have no clocks.
+    db_query "SELECT id FROM tickets WHERE id NOT LIKE 'pgb-%' ORDER BY random() LIMIT 20000" >"$ids"
     log "$label: $(db_query 'SELECT count(*) FROM tickets') tickets stored; reading $(wc -l <"$ids") of them at random"
     for c in $READ_CONNECTIONS; do
         log "$label: reads, wrk -t$THREADS -c$c -d$DURATION"
         run_wrk "$label" read "$c" "$DURATION" get_ticket.lua "$ids"
+        if [[ "$backend" == postgres ]]; then
+            if [[ -z "$(db_query "SELECT to_regclass('bench_ids')")" ]]; then
+                db_query "CREATE TABLE bench_ids (n INTEGER PRIMARY KEY, id TEXT NOT NULL)" >/dev/null
+                awk '{print NR "," $1}' "$ids" | psql "$DATABASE_URL" -qc "COPY bench_ids FROM STDIN (FORMAT csv)"
+                db_query "ANALYZE bench_ids" >/dev/null
+            fi
+            log "$label: pgbench, the bare reads of a ticket and its clocks, -c$c"
+            run_pgbench "$label" read "$c" pgbench_read.sql -D ids="$(wc -l <"$ids")"
+        fi
     done
     unset HELPDESK_SQLITE_SYNCHRONOUS
     cleanup
@@ -141,3 +179,8 @@ echo "(cpu%: service = the helpdesk process, wrk = the load generator, machine =
 echo " busy incl. PostgreSQL and the kernel, iowait = cores waiting on disk, before = other"
 echo " work on the machine in the second before the run; all in % of one core)"
 for row in "${ROWS[@]}"; do echo "$row"; done
+if [[ ${#RATIOS[@]} -gt 0 ]]; then
+    echo
+    echo "== HTTP against pgbench's bare database work, same database, same connections"
+    for row in "${RATIOS[@]}"; do echo "$row"; done
+fi

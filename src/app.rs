@@ -1,15 +1,23 @@
 //! Wiring shared by the binary and the tests: open and migrate the database, create the
 //! first admin, start the server.
 
+use crate::access::{self, Actor};
 use crate::config::Settings;
 use crate::db::{self, Pool};
-use crate::domain::{Level, Role};
+use crate::domain::Role;
 use crate::http::{self, AppState};
 use crate::runtime::{Clock, Runtime};
-use crate::tokens::{generate_token, hash_token};
 use chrono::{DateTime, Utc};
 use std::net::TcpListener;
-use uuid::Uuid;
+
+/// Checks what the settings mean to the parts that take them (the e-mail sender and the
+/// transport), beyond the values `Settings::load` checks itself: a bad `mail_from` or
+/// `smtp_url` stops every command at once, not only the service when it starts.
+pub fn check_settings(settings: &Settings) -> anyhow::Result<()> {
+    crate::mail::MailSettings::from_settings(settings)?;
+    crate::mail::Mailer::from_settings(settings)?;
+    Ok(())
+}
 
 /// Connects to the configured database and applies pending migrations.
 pub fn open_database(settings: &Settings) -> anyhow::Result<Pool> {
@@ -25,61 +33,35 @@ pub fn open_database(settings: &Settings) -> anyhow::Result<Pool> {
     Ok(pool)
 }
 
-/// Creates a user and returns its token (shown once; only its hash is stored).
-pub fn add_user(
-    pool: &Pool,
-    name: &str,
-    role: Role,
-    level: Option<Level>,
-    agency_id: Option<Uuid>,
-    now: DateTime<Utc>,
-) -> anyhow::Result<String> {
-    let token = generate_token();
-    let mut conn = pool.get()?;
-    if let Some(agency_id) = agency_id {
-        anyhow::ensure!(
-            db::agencies::find_agency(&mut conn, agency_id)?.is_some(),
-            "no agency with id {agency_id}"
-        );
-    }
-    db::users::insert_user(
-        &mut conn,
-        db::users::NewUser {
-            name: name.to_owned(),
-            role,
-            level,
-            agency_id,
-            token_hash: hash_token(&token),
-        },
-        now,
-    )?;
-    Ok(token)
-}
-
 /// Held while checking for and creating the first admin.
 const BOOTSTRAP_LOCK_KEY: i64 = 0x6864_6164_6d69_6e31; // "hdadmin1"
 
 /// On a database without users, creates the first admin and returns its token. Two instances
 /// starting together on one database create one admin between them.
-pub fn bootstrap_admin(pool: &Pool, now: DateTime<Utc>) -> anyhow::Result<Option<String>> {
+pub fn bootstrap_admin(
+    settings: &Settings,
+    pool: &Pool,
+    now: DateTime<Utc>,
+) -> anyhow::Result<Option<String>> {
     let mut conn = pool.get()?;
-    let token = generate_token();
-    let created = db::write_transaction(&mut conn, |conn| {
+    let token = db::write_transaction(&mut conn, |conn| {
         db::lock_for_transaction(conn, BOOTSTRAP_LOCK_KEY)?;
         if db::users::count_users(conn)? > 0 {
-            return Ok::<_, db::StoreError>(false);
+            return Ok::<_, db::StoreError>(None);
         }
         let admin = db::users::NewUser {
             name: "admin".into(),
             role: Role::Admin,
             level: None,
             agency_id: None,
-            token_hash: hash_token(&token),
+            oidc_subject: None,
+            role_from_groups: false,
         };
-        db::users::insert_user(conn, admin, now)?;
-        Ok(true)
+        let policy = settings.token_policy();
+        let (_, issued) = access::create_user_in(conn, &Actor::Bootstrap, admin, policy, now)?;
+        Ok(Some(issued.token))
     })?;
-    Ok(created.then_some(token))
+    Ok(token)
 }
 
 /// Starts serving on `listener`; the returned server runs until stopped or signalled.

@@ -97,10 +97,13 @@ pub fn build_engine(settings: &Settings, stored: &StoredCalendars) -> anyhow::Re
     }
     let mut policies = default_policies();
     for (code, change) in &settings.sla {
+        if crate::config::is_monitored_code(code) {
+            continue;
+        }
         let policy = policies
             .iter_mut()
             .find(|p| &p.code == code)
-            .ok_or_else(|| anyhow::anyhow!("[sla.\"{code}\"]: no such SLA (SLA.6 to SLA.10)"))?;
+            .ok_or_else(|| anyhow::anyhow!("[sla.\"{code}\"]: no such SLA (SLA.1 to SLA.10)"))?;
         if let Some(target) = change.target_seconds {
             anyhow::ensure!(
                 target > 0,
@@ -115,11 +118,13 @@ pub fn build_engine(settings: &Settings, stored: &StoredCalendars) -> anyhow::Re
             policy.pause_while_on_hold = pause;
         }
     }
+    let monitored = crate::config::monitored_slas(settings)?;
     let engine = SlaEngine::new(
         calendars.into_values().collect(),
         policies,
         settings.sla_at_risk_share,
     )
+    .and_then(|engine| engine.with_monitored(monitored))
     .map_err(|e| anyhow::anyhow!("[sla]: {e}"))?;
     Ok(engine
         .with_closures(&stored.closures)?

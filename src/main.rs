@@ -2,9 +2,9 @@
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
+use helpdesk::commands::users::UserToAdd;
 use helpdesk::config::Settings;
 use helpdesk::domain::Role;
-use helpdesk::http::users::check_new_user;
 use helpdesk::{app, commands};
 use std::path::PathBuf;
 use tracing_subscriber::EnvFilter;
@@ -31,6 +31,11 @@ enum Command {
         #[command(subcommand)]
         command: UserCommand,
     },
+    /// Manage bearer tokens.
+    Token {
+        #[command(subcommand)]
+        command: TokenCommand,
+    },
     /// Print the OpenAPI document.
     Openapi,
     /// Print a report, or send a period's malfunction reports.
@@ -38,17 +43,55 @@ enum Command {
         #[command(subcommand)]
         command: ReportCommand,
     },
+    /// Monitoring history.
+    Monitoring {
+        #[command(subcommand)]
+        command: MonitoringCommand,
+    },
     /// Demo data.
     Demo {
         #[command(subcommand)]
         command: DemoCommand,
     },
+    /// Post one message from standard input to the service's mail gateway (for a mail
+    /// server's pipe): exit 0 when taken, 75 (EX_TEMPFAIL) when the service cannot take it
+    /// now (the mail server tries again), 69 when it never will (too large).
+    Mailgate {
+        /// The helpdesk service.
+        #[arg(
+            long,
+            env = "HELPDESK_MAILGATE_URL",
+            default_value = "http://127.0.0.1:8080"
+        )]
+        url: String,
+        /// A token of a `mailgate` user (`helpdesk user add --role mailgate`).
+        #[arg(long, env = "HELPDESK_MAILGATE_TOKEN", hide_env_values = true)]
+        token: String,
+        /// Seconds to wait for the service.
+        #[arg(long, default_value_t = 120)]
+        timeout: u64,
+    },
+}
+
+#[derive(Subcommand)]
+enum MonitoringCommand {
+    /// Import Nagios/Icinga archive logs as the monitor's history (opens no tickets).
+    Import {
+        /// Log files, read in the order given (oldest first).
+        #[arg(long = "nagios-log", required = true, num_args = 1..)]
+        nagios_log: Vec<PathBuf>,
+        /// `host=SYSTEM` or `host;service=SYSTEM`; repeatable. Unmapped lines are skipped.
+        #[arg(long = "map", required = true)]
+        map: Vec<String>,
+    },
 }
 
 #[derive(Subcommand)]
 enum ReportCommand {
-    /// The SLA compliance table (SLA.6–SLA.11).
+    /// The SLA compliance table (SLA.1–SLA.11).
     Sla(ReportArgs),
+    /// Each monitored system's uptime and outages (SLA.1–SLA.5's history).
+    Availability(ReportArgs),
     /// The malfunction report (interruptions, SLA.9/SLA.10).
     Malfunctions(ReportArgs),
     /// Tickets by state at level 1 and level 2.
@@ -95,6 +138,9 @@ enum DemoCommand {
         /// Seed of the random choices (the same seed gives the same data).
         #[arg(long, default_value_t = 2016)]
         seed: u64,
+        /// Seed even a database that already holds tickets (the demo mixes with them).
+        #[arg(long)]
+        force: bool,
     },
 }
 
@@ -117,12 +163,90 @@ enum UserCommand {
         /// The agency's id, for agency users.
         #[arg(long)]
         agency: Option<uuid::Uuid>,
+        /// The identity an OpenID Connect provider names this person by.
+        #[arg(long)]
+        oidc_subject: Option<String>,
     },
+    /// List every user (tab-separated: id, role, level, agency, active, name).
+    List,
+    /// Deactivate a user: its tokens stop working (on running instances within
+    /// token_cache_seconds); its history stays.
+    Deactivate { id: uuid::Uuid },
+    /// Activate a deactivated user again.
+    Activate { id: uuid::Uuid },
+}
+
+#[derive(Subcommand)]
+enum TokenCommand {
+    /// Issue a token to a user and print it alone on standard output (shown once).
+    Create {
+        /// The user's id.
+        #[arg(long)]
+        user: uuid::Uuid,
+        /// Days until it expires (at most `token_max_days`; default: that cap, or never).
+        #[arg(long)]
+        expires: Option<u32>,
+        /// What the token is for.
+        #[arg(long, default_value = "cli")]
+        name: String,
+    },
+    /// Revoke a token by its id (as `GET /users/{id}/tokens` lists it).
+    Revoke { id: uuid::Uuid },
+}
+
+fn import_nagios(settings: &Settings, files: Vec<PathBuf>, map: Vec<String>) -> anyhow::Result<()> {
+    let mapping = map
+        .iter()
+        .map(|text| {
+            helpdesk::monitoring::nagios_log::parse_mapping(text).ok_or_else(|| {
+                anyhow::anyhow!("--map `{text}`: write host=SYSTEM or host;service=SYSTEM")
+            })
+        })
+        .collect::<anyhow::Result<_>>()?;
+    let readers = files
+        .iter()
+        .map(|path| {
+            std::fs::File::open(path)
+                .map(|file| Box::new(std::io::BufReader::new(file)) as Box<dyn std::io::BufRead>)
+                .with_context(|| format!("opening {}", path.display()))
+        })
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let pool = app::open_database(settings)?;
+    let mut conn = pool.get()?;
+    let summary = helpdesk::monitoring::nagios_import::import_nagios_logs(
+        &mut conn,
+        readers,
+        mapping,
+        chrono::Utc::now(),
+    )?;
+    eprintln!(
+        "read {} lines: {} states ({} new), {} downtimes new; skipped {} unmapped, {} other, {} malformed; {} downtimes still open",
+        summary.lines,
+        summary.states_read,
+        summary.states_stored,
+        summary.downtimes_stored,
+        summary.unmapped,
+        summary.skipped,
+        summary.malformed,
+        summary.downtimes_left_open
+    );
+    Ok(())
 }
 
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
+    // Before the settings: the gateway runs on the mail server, where a missing or broken
+    // settings file must not bounce mail.
+    if let Some(Command::Mailgate {
+        url,
+        token,
+        timeout,
+    }) = &cli.command
+    {
+        mailgate(url, token, *timeout);
+    }
     let settings = Settings::load(cli.config.as_deref()).context("loading settings")?;
+    app::check_settings(&settings).context("checking settings")?;
     init_logging(&settings);
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => serve(settings),
@@ -131,39 +255,40 @@ fn main() -> anyhow::Result<()> {
             eprintln!("migrations are up to date");
             Ok(())
         }
-        Command::User {
-            command:
-                UserCommand::Add {
-                    name,
-                    role,
-                    level,
-                    agency,
-                },
-        } => {
-            let (name, role, level) = check_new_user(Some(&name), Some(role), level, agency)
-                .map_err(|invalid| anyhow::anyhow!("{invalid}"))?;
-            let pool = app::open_database(&settings)?;
-            let token = app::add_user(&pool, &name, role, level, agency, chrono::Utc::now())?;
-            print_ignoring_closed_pipe(&format!("{token}\n"))
-        }
+        Command::User { command } => user(&settings, command),
+        Command::Token { command } => token(&settings, command),
         Command::Openapi => print_ignoring_closed_pipe(helpdesk::http::openapi::openapi_json()),
         Command::Report { command } => report(&settings, command),
+        Command::Mailgate { .. } => unreachable!("handled before the settings"),
+        Command::Monitoring {
+            command: MonitoringCommand::Import { nagios_log, map },
+        } => import_nagios(&settings, nagios_log, map),
         Command::Demo {
             command:
                 DemoCommand::Seed {
                     year,
                     tickets,
                     seed,
+                    force,
                 },
         } => {
-            let seeded = helpdesk::demo::seed(&settings, year, tickets, seed)?;
+            let request = helpdesk::demo::SeedRequest {
+                year,
+                tickets,
+                seed,
+                force,
+            };
+            let seeded = helpdesk::demo::seed(&settings, request)?;
             eprintln!(
-                "seeded {} agencies, {} tickets ({} outside office hours, {} malfunctions), {} events in all",
+                "seeded {} agencies, {} tickets ({} outside office hours, {} malfunctions), {} events in all; {} monitored systems with {} outages and {} check results",
                 seeded.agencies,
                 seeded.tickets,
                 seeded.outside_office_hours,
                 seeded.malfunctions,
-                seeded.events
+                seeded.events,
+                seeded.monitoring.systems,
+                seeded.monitoring.outages,
+                seeded.monitoring.check_results
             );
             Ok(())
         }
@@ -187,6 +312,7 @@ fn report(settings: &Settings, command: ReportCommand) -> anyhow::Result<()> {
             return print_ignoring_closed_pipe(&lines);
         }
         ReportCommand::Sla(args) => (commands::ReportKind::Sla, args),
+        ReportCommand::Availability(args) => (commands::ReportKind::Availability, args),
         ReportCommand::Malfunctions(args) => (commands::ReportKind::Malfunctions, args),
         ReportCommand::StatusByLevel(args) => (commands::ReportKind::StatusByLevel, args),
     };
@@ -211,13 +337,68 @@ fn report(settings: &Settings, command: ReportCommand) -> anyhow::Result<()> {
     print_ignoring_closed_pipe(&commands::report(settings, &pool, request, now)?)
 }
 
+fn user(settings: &Settings, command: UserCommand) -> anyhow::Result<()> {
+    let pool = app::open_database(settings)?;
+    let now = chrono::Utc::now();
+    match command {
+        UserCommand::Add {
+            name,
+            role,
+            level,
+            agency,
+            oidc_subject,
+        } => {
+            let user = UserToAdd {
+                name,
+                role,
+                level,
+                agency_id: agency,
+                oidc_subject,
+            };
+            let token = commands::users::add_user(settings, &pool, user, now)?;
+            print_ignoring_closed_pipe(&format!("{token}\n"))
+        }
+        UserCommand::List => print_ignoring_closed_pipe(&commands::users::list_users(&pool)?),
+        UserCommand::Deactivate { id } => {
+            commands::users::set_active(&pool, id, false, now)?;
+            eprintln!("user {id} deactivated");
+            Ok(())
+        }
+        UserCommand::Activate { id } => {
+            commands::users::set_active(&pool, id, true, now)?;
+            eprintln!("user {id} activated");
+            Ok(())
+        }
+    }
+}
+
+fn token(settings: &Settings, command: TokenCommand) -> anyhow::Result<()> {
+    let pool = app::open_database(settings)?;
+    let now = chrono::Utc::now();
+    match command {
+        TokenCommand::Create {
+            user,
+            expires,
+            name,
+        } => {
+            let token = commands::users::create_token(settings, &pool, user, &name, expires, now)?;
+            print_ignoring_closed_pipe(&format!("{token}\n"))
+        }
+        TokenCommand::Revoke { id } => {
+            commands::users::revoke_token(&pool, id, now)?;
+            eprintln!("token {id} revoked");
+            Ok(())
+        }
+    }
+}
+
 #[actix_web::main]
 async fn serve(settings: Settings) -> anyhow::Result<()> {
     // Bind first: a token printed by a process that then fails to serve would be lost.
     let listener = std::net::TcpListener::bind(&settings.bind)
         .with_context(|| format!("binding {}", settings.bind))?;
     let pool = app::open_database(&settings)?;
-    if let Some(token) = app::bootstrap_admin(&pool, chrono::Utc::now())? {
+    if let Some(token) = app::bootstrap_admin(&settings, &pool, chrono::Utc::now())? {
         tracing::warn!("no users yet: created user `admin`; its token is printed once on stdout");
         println!("{token}");
     }
@@ -251,4 +432,17 @@ fn init_logging(settings: &Settings) {
     } else {
         builder.init();
     }
+}
+
+/// Reads one message on standard input and posts it; exits with the mail server's status.
+fn mailgate(url: &str, token: &str, timeout: u64) -> ! {
+    use helpdesk::commands::mailgate::{EX_TEMPFAIL, post_mail};
+    use std::io::Read;
+    let mut raw = Vec::new();
+    let (status, said) = match std::io::stdin().read_to_end(&mut raw) {
+        Ok(_) => post_mail(url, token, &raw, std::time::Duration::from_secs(timeout)),
+        Err(e) => (EX_TEMPFAIL, format!("cannot read the message: {e}")),
+    };
+    eprintln!("helpdesk mailgate: {said}");
+    std::process::exit(i32::from(status))
 }

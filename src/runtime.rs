@@ -40,6 +40,8 @@ pub struct Runtime {
     pub notice_changes: Arc<NoticeChanges>,
     /// The public outputs (`/public/notices`, the feed, the status page) in memory.
     pub public_cache: PublicCache,
+    /// What this instance counts for Prometheus.
+    pub metrics: Arc<crate::metrics::Metrics>,
 }
 
 impl Runtime {
@@ -61,6 +63,7 @@ impl Runtime {
             calendar_wakeup: Arc::new(tokio::sync::Notify::new()),
             notice_changes: Arc::new(NoticeChanges::default()),
             public_cache: PublicCache::new(settings.public_cache_seconds),
+            metrics: Arc::new(crate::metrics::Metrics::new()),
             settings,
         }
     }

@@ -91,12 +91,13 @@ fn same_idempotency_key_gives_one_ticket_and_another_body_gives_422() {
     reply.problem(422);
     assert_eq!(reply.problem_fields(), ["Idempotency-Key"]);
 
-    // Concurrent retries with a fresh key still make exactly one ticket.
-    let barrier = Arc::new(Barrier::new(8));
-    let retries: Vec<_> = (0..8)
-        .map(|_| {
-            let (app, agent, barrier, body) =
-                (app.clone(), agent.clone(), barrier.clone(), body.clone());
+    // Concurrent retries with a fresh key still make exactly one ticket, numbered, and the
+    // same key with another body in the same burst is refused, whichever body came first.
+    let barrier = Arc::new(Barrier::new(10));
+    let retries: Vec<_> = (0..10)
+        .map(|i| {
+            let (app, agent, barrier) = (app.clone(), agent.clone(), barrier.clone());
+            let body = if i < 8 { body.clone() } else { other.clone() };
             std::thread::spawn(move || {
                 barrier.wait();
                 let reply = app.send(
@@ -106,13 +107,26 @@ fn same_idempotency_key_gives_one_ticket_and_another_body_gives_422() {
                     &[("Idempotency-Key", "burst")],
                     Some(&body),
                 );
-                assert_eq!(reply.status, 201, "{}", reply.body);
-                reply.json()["id"].as_str().unwrap().to_owned()
+                (i < 8, reply)
             })
         })
         .collect();
-    let ids: BTreeSet<String> = retries.into_iter().map(|r| r.join().unwrap()).collect();
-    assert_eq!(ids.len(), 1);
+    let replies: Vec<(bool, common::Reply)> =
+        retries.into_iter().map(|r| r.join().unwrap()).collect();
+    let created: Vec<&(bool, common::Reply)> =
+        replies.iter().filter(|(_, r)| r.status == 201).collect();
+    let winner = created.first().expect("one body made the ticket").0;
+    for (same_body, reply) in &replies {
+        if *same_body == winner {
+            assert_eq!(reply.status, 201, "{}", reply.body);
+            assert_eq!(reply.json()["id"], created[0].1.json()["id"]);
+            let number = reply.json()["number"].as_str().unwrap().to_owned();
+            assert_eq!(number, created[0].1.json()["number"].as_str().unwrap());
+            assert!(!number.starts_with("pending"), "{number}");
+        } else {
+            assert_eq!(reply.status, 422, "{}", reply.body);
+        }
+    }
     let all = app.get("/tickets?limit=200", &agent).json();
     assert_eq!(
         all["items"].as_array().unwrap().len(),
@@ -258,4 +272,158 @@ fn forty_writers_on_one_ticket_queue_and_are_all_recorded() {
             .status
     });
     assert_eq!(renames, vec![200; 40], "agencies queue too");
+}
+
+#[test]
+fn an_idempotency_key_is_remembered_for_idempotency_key_hours_then_starts_afresh() {
+    // On the test's clock from the start: the sweep at start, on the system clock, would
+    // forget keys made in the test's past.
+    let app = common::spawn_app_at("2026-03-02T09:00:00Z");
+    let (_, agent) = app.add_user(Role::Agent, Some(Level::First), None);
+    let body = json!({"subject": "richiamata", "channel": "phone"}).to_string();
+    let key = [("Idempotency-Key", "call-0042")];
+    let first = app.send("POST", "/tickets", Some(&agent), &key, Some(&body));
+    assert_eq!(first.status, 201, "{}", first.body);
+    app.set_now("2026-03-03T08:59:59Z");
+    let replay = app.send("POST", "/tickets", Some(&agent), &key, Some(&body));
+    assert_eq!(
+        replay.header("idempotency-replayed"),
+        Some("true"),
+        "{} {}",
+        replay.status,
+        replay.body
+    );
+    assert_eq!(replay.json()["id"], first.json()["id"]);
+    // 24 hours on (idempotency_key_hours), the key is free: even another body is a new ticket.
+    app.set_now("2026-03-03T09:00:01Z");
+    let other = json!({"subject": "un'altra richiesta", "channel": "phone"}).to_string();
+    let fresh = app.send("POST", "/tickets", Some(&agent), &key, Some(&other));
+    assert_eq!(fresh.status, 201, "{}", fresh.body);
+    assert_eq!(fresh.header("idempotency-replayed"), None);
+    assert_ne!(fresh.json()["id"], first.json()["id"]);
+
+    // The sweep forgets what is older than the window, and only that.
+    let mut conn = app.pool.get().unwrap();
+    let at = |text: &str| chrono::DateTime::parse_from_rfc3339(text).unwrap().to_utc();
+    let sweep = helpdesk::db::tickets::sweep_idempotency_keys;
+    assert_eq!(sweep(&mut conn, at("2026-03-03T09:00:01Z")).unwrap(), 0);
+    assert_eq!(sweep(&mut conn, at("2026-03-03T09:00:02Z")).unwrap(), 1);
+    drop(conn);
+    let after = app.send("POST", "/tickets", Some(&agent), &key, Some(&other));
+    assert_eq!(
+        after.header("idempotency-replayed"),
+        None,
+        "swept: a new ticket"
+    );
+}
+
+#[test]
+fn the_same_keys_through_two_instances_at_once_give_only_201s_and_one_ticket_each() {
+    let first = Arc::new(spawn_app());
+    let second = Arc::new(first.another_instance(common::test_settings()));
+    let (_, agent) = first.add_user(Role::Agent, Some(Level::First), None);
+    for round in 0..3 {
+        // 30 keys, each sent 4 times (twice to each instance), all at once.
+        let barrier = Arc::new(Barrier::new(120));
+        let senders: Vec<_> = (0..120)
+            .map(|n| {
+                let app = if n % 2 == 0 {
+                    first.clone()
+                } else {
+                    second.clone()
+                };
+                let (agent, barrier) = (agent.clone(), barrier.clone());
+                std::thread::spawn(move || {
+                    let key = format!("round-{round}-key-{}", n / 4);
+                    let body = json!({"subject": key, "channel": "phone"}).to_string();
+                    barrier.wait();
+                    let reply = app.send(
+                        "POST",
+                        "/tickets",
+                        Some(&agent),
+                        &[("Idempotency-Key", &key)],
+                        Some(&body),
+                    );
+                    (key, reply.status, reply.body)
+                })
+            })
+            .collect();
+        let mut ids: std::collections::HashMap<String, std::collections::HashSet<String>> =
+            Default::default();
+        for sender in senders {
+            let (key, status, body) = sender.join().unwrap();
+            assert_eq!(status, 201, "round {round}, {key}: {body}");
+            let id = serde_json::from_str::<serde_json::Value>(&body).unwrap()["id"]
+                .as_str()
+                .unwrap()
+                .to_owned();
+            ids.entry(key).or_default().insert(id);
+        }
+        assert_eq!(ids.len(), 30);
+        assert!(
+            ids.values().all(|ids| ids.len() == 1),
+            "one ticket per key: {ids:?}"
+        );
+    }
+    let listed = first.get("/tickets?limit=200", &agent).json();
+    assert_eq!(listed["items"].as_array().unwrap().len(), 90);
+}
+
+#[test]
+fn a_ticket_the_database_refuses_does_not_take_its_batch_with_it() {
+    let app = Arc::new(spawn_app());
+    let (_, agent) = app.add_user(Role::Agent, Some(Level::First), None);
+    // A constraint no check in the service knows of: only the insert can fail, so the batch
+    // it lands in has to be written again ticket by ticket.
+    let refused_subject = "refused by the database";
+    if app.database_url.starts_with("postgres") {
+        app.execute_sql(&format!(
+            "CREATE FUNCTION refuse_one() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN \
+             IF NEW.subject = '{refused_subject}' THEN RAISE EXCEPTION 'refused by a test'; \
+             END IF; RETURN NEW; END $$; \
+             CREATE TRIGGER refuse_one BEFORE INSERT ON tickets FOR EACH ROW \
+             EXECUTE FUNCTION refuse_one();"
+        ));
+    } else {
+        app.execute_sql(&format!(
+            "CREATE TRIGGER refuse_one BEFORE INSERT ON tickets \
+             WHEN NEW.subject = '{refused_subject}' \
+             BEGIN SELECT RAISE(ABORT, 'refused by a test'); END;"
+        ));
+    }
+    let mut numbers = BTreeSet::new();
+    let (rounds, writers) = (5, 30);
+    for round in 0..rounds {
+        let barrier = Arc::new(Barrier::new(writers));
+        let creators: Vec<_> = (0..writers)
+            .map(|i| {
+                let (app, agent, barrier) = (app.clone(), agent.clone(), barrier.clone());
+                std::thread::spawn(move || {
+                    let subject = if i == 7 {
+                        refused_subject.to_owned()
+                    } else {
+                        format!("round {round} ticket {i}")
+                    };
+                    let body = json!({"subject": subject, "channel": "portal",
+                                      "reported_at": "2016-05-10T09:00:00Z"});
+                    barrier.wait();
+                    (i, app.post("/tickets", &agent, &body))
+                })
+            })
+            .collect();
+        for creator in creators {
+            let (i, reply) = creator.join().unwrap();
+            if i == 7 {
+                assert!(reply.status >= 500, "{}: {}", reply.status, reply.body);
+            } else {
+                assert_eq!(reply.status, 201, "{}", reply.body);
+                numbers.insert(reply.json()["number"].as_str().unwrap().to_owned());
+            }
+        }
+    }
+    // Every other ticket was created, and the refused ones left no gap in the numbers.
+    let expected: BTreeSet<String> = (1..=rounds * (writers - 1))
+        .map(|n| format!("2016-{n:06}"))
+        .collect();
+    assert_eq!(numbers, expected);
 }

@@ -282,35 +282,6 @@ fn a_notice_of_an_earlier_interruption_does_not_stop_the_next_ones_clock() {
     assert_eq!(missing.status, 404);
 }
 
-/// Runs SQL on the app's database, whichever backend it is.
-fn execute(app: &TestApp, sql: &str) {
-    use diesel::connection::SimpleConnection;
-    let mut conn = app.pool.get().unwrap();
-    match &mut *conn {
-        helpdesk::db::DbConnection::Sqlite(c) => c.batch_execute(sql).unwrap(),
-        helpdesk::db::DbConnection::Postgresql(c) => c.batch_execute(sql).unwrap(),
-    }
-}
-
-fn migration(name: &str, backend: &str) -> String {
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("migrations")
-        .join(backend)
-        .join("2026-12-02-000008_interruption_clocks");
-    std::fs::read_to_string(dir.join(name)).unwrap()
-}
-
-/// Undoes migration 000008 on the app's database and applies it again.
-fn migrate_000008_down_and_up(app: &TestApp) {
-    let backend = if app.database_url.starts_with("postgres") {
-        "postgres"
-    } else {
-        "sqlite"
-    };
-    execute(app, &migration("down.sql", backend));
-    execute(app, &migration("up.sql", backend));
-}
-
 #[test]
 fn the_migration_keeps_the_clocks_of_a_ticket_with_one_interruption() {
     let app = spawn_app();
@@ -348,7 +319,7 @@ fn the_migration_keeps_the_clocks_of_a_ticket_with_one_interruption() {
     assert_eq!(clocks(&before, "SLA.10").len(), 1);
 
     // The clocks as the previous schema held them, then migrated again.
-    migrate_000008_down_and_up(&app);
+    app.rerun_migrations(&["2026-12-02-000008_interruption_clocks"]);
     let after = ticket(&app, &agent, &id);
     assert_eq!(after["sla"], before["sla"]);
     assert_eq!(after["next_deadline"], before["next_deadline"]);
@@ -379,7 +350,7 @@ fn after_the_migration_a_ticket_with_two_interruptions_gets_its_clocks_at_the_ne
     assert_eq!(clocks(&before, "SLA.9").len(), 2);
 
     // The previous schema held one SLA.9 for both; migrated, the ticket waits in the queue.
-    migrate_000008_down_and_up(&app);
+    app.rerun_migrations(&["2026-12-02-000008_interruption_clocks"]);
     assert_eq!(clocks(&ticket(&app, &agent, &id), "SLA.9").len(), 1);
     let restarted = app.another_instance_at(common::test_settings(), "2016-06-23T10:30:00Z");
     let after = ticket(&restarted, &agent, &id);

@@ -432,3 +432,39 @@ fn level_two_tickets_are_assigned_only_to_level_two_agents() {
         json!({"type": "assign", "assignee_id": second_id}),
     );
 }
+
+#[test]
+fn rows_beyond_what_one_statement_can_bind_are_stored_in_several() {
+    // 6,000 history entries of 11 columns are 66,000 parameters: more than one PostgreSQL
+    // statement may bind (65,535). A ticket with thousands of interruptions' clocks meets the
+    // same limit when its clocks are written again.
+    let app = spawn_app();
+    let (agent_id, agent) = app.add_user(Role::Agent, Some(Level::First), None);
+    let agent_id: uuid::Uuid = agent_id.parse().unwrap();
+    let ticket = app.open_ticket(&agent, phone_report("Anagrafe lenta"));
+    let ticket_id: uuid::Uuid = ticket["id"].as_str().unwrap().parse().unwrap();
+    let at = chrono::DateTime::parse_from_rfc3339("2026-03-02T09:00:00Z")
+        .unwrap()
+        .to_utc();
+    let comments: Vec<helpdesk::domain::ticket::TicketEvent> = (2..6002)
+        .map(|sequence| helpdesk::domain::ticket::TicketEvent {
+            id: uuid::Uuid::now_v7(),
+            ticket_id,
+            sequence,
+            action: helpdesk::domain::Action::Comment,
+            at,
+            recorded_at: at,
+            // Every column bound (diesel writes a missing value as DEFAULT, unbound).
+            actor_id: Some(agent_id),
+            status: helpdesk::domain::Status::New,
+            level: Level::First,
+            assignee_id: Some(agent_id),
+            details: serde_json::Map::new(),
+        })
+        .collect();
+    let mut conn = app.pool.get().unwrap();
+    helpdesk::db::events::insert_events(&mut conn, &comments).unwrap();
+    let history = helpdesk::db::events::list_events(&mut conn, ticket_id).unwrap();
+    assert_eq!(history.len(), 6001);
+    assert_eq!(history.last().unwrap().sequence, 6001);
+}

@@ -64,7 +64,10 @@ fn sla_compliance_figures_are_those_worked_out_by_hand() {
         .collect();
     assert_eq!(
         codes,
-        ["SLA.6", "SLA.7", "SLA.8", "SLA.9", "SLA.10", "SLA.11"]
+        [
+            "SLA.1", "SLA.2", "SLA.3", "SLA.4", "SLA.5", "SLA.6", "SLA.7", "SLA.8", "SLA.9",
+            "SLA.10", "SLA.11"
+        ]
     );
     let sla6 = row(&report, "SLA.6");
     assert_eq!(
@@ -147,11 +150,11 @@ fn sla_compliance_figures_are_those_worked_out_by_hand() {
     assert_eq!(
         lines.next(),
         Some(
-            "code,commitment,expected,measured,deviation,met,breached,running,median_elapsed_seconds,p90_elapsed_seconds"
+            "code,commitment,expected,measured,deviation,met,breached,running,median_elapsed_seconds,p90_elapsed_seconds,measured_percent,counted_seconds,downtime_seconds,coverage,outages,measured_ms,samples"
         )
     );
     assert!(
-        csv.body.contains(",100 %,80 %,'-20 punti,4,1,1,1800,5400"),
+        csv.body.contains(",100 %,80 %,'-20 punti,4,1,1,1800,5400,"),
         "{}",
         csv.body
     );

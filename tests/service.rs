@@ -141,10 +141,10 @@ fn instances_starting_together_create_one_first_admin() {
     let barrier = std::sync::Arc::new(std::sync::Barrier::new(4));
     let starters: Vec<_> = (0..4)
         .map(|_| {
-            let (pool, barrier) = (pool.clone(), barrier.clone());
+            let (pool, barrier, settings) = (pool.clone(), barrier.clone(), settings.clone());
             std::thread::spawn(move || {
                 barrier.wait();
-                helpdesk::app::bootstrap_admin(&pool, chrono::Utc::now()).unwrap()
+                helpdesk::app::bootstrap_admin(&settings, &pool, chrono::Utc::now()).unwrap()
             })
         })
         .collect();

@@ -1,7 +1,7 @@
-//! Agencies (enti) and their contact e-mail addresses.
+//! Agencies (enti), their contact e-mail addresses and their mail domains.
 
 use super::error::parse_stored;
-use super::schema::agencies;
+use super::schema::{agencies, agency_mail_domains};
 use super::{DbConnection, StoreError, from_db_time, is_unique_violation, to_db_time};
 use crate::domain::VersionCheck;
 use crate::domain::ticket::Agency;
@@ -32,6 +32,7 @@ impl TryFrom<AgencyRow> for Agency {
             name: row.name,
             contacts: serde_json::from_str(&row.contacts)
                 .map_err(|e| StoreError::Corrupt(format!("agencies.contacts: {e}")))?,
+            mail_domains: Vec::new(),
             calendar: row.calendar,
             created_at: from_db_time(row.created_at),
             updated_at: from_db_time(row.updated_at),
@@ -59,6 +60,7 @@ pub struct NewAgency {
     pub code: String,
     pub name: String,
     pub contacts: Vec<String>,
+    pub mail_domains: Vec<String>,
     pub calendar: Option<String>,
 }
 
@@ -73,38 +75,145 @@ pub fn insert_agency(
         code: new.code,
         name: new.name,
         contacts: new.contacts,
+        mail_domains: new.mail_domains,
         calendar: new.calendar,
         created_at: now,
         updated_at: now,
         version: 1,
     };
-    match diesel::insert_into(agencies::table)
-        .values(&to_row(&agency))
-        .execute(conn)
-    {
-        Ok(_) => find_agency(conn, agency.id)?.ok_or(StoreError::NotFound("agency")),
-        Err(e) if is_unique_violation(&e) => Err(StoreError::Duplicate("an agency with this code")),
-        Err(e) => Err(e.into()),
+    super::write_transaction(conn, |conn| {
+        match diesel::insert_into(agencies::table)
+            .values(&to_row(&agency))
+            .execute(conn)
+        {
+            Ok(_) => {}
+            Err(e) if is_unique_violation(&e) => {
+                return Err(StoreError::Duplicate("an agency with this code"));
+            }
+            Err(e) => return Err(e.into()),
+        }
+        replace_mail_domains(conn, agency.id, &agency.mail_domains)?;
+        find_agency(conn, agency.id)?.ok_or(StoreError::NotFound("agency"))
+    })
+}
+
+/// Makes `domains` the agency's mail domains, inside the caller's transaction; a domain of
+/// another agency is refused by name (`mail_domains[i]`).
+fn replace_mail_domains(
+    conn: &mut DbConnection,
+    id: Uuid,
+    domains: &[String],
+) -> Result<(), StoreError> {
+    let taken: Vec<(String, String)> = agency_mail_domains::table
+        .inner_join(agencies::table)
+        .filter(agency_mail_domains::domain.eq_any(domains.to_vec()))
+        .filter(agency_mail_domains::agency_id.ne(id.to_string()))
+        .select((agency_mail_domains::domain, agencies::code))
+        .load(conn)?;
+    let refused: Vec<crate::domain::FieldError> = domains
+        .iter()
+        .enumerate()
+        .filter_map(|(index, domain)| {
+            let (_, code) = taken.iter().find(|(taken, _)| taken == domain)?;
+            Some(crate::domain::FieldError::new(
+                format!("mail_domains[{index}]"),
+                format!("`{domain}` is a mail domain of agency {code} already"),
+            ))
+        })
+        .collect();
+    if !refused.is_empty() {
+        return Err(crate::domain::Invalid(refused).into());
     }
+    diesel::delete(
+        agency_mail_domains::table.filter(agency_mail_domains::agency_id.eq(id.to_string())),
+    )
+    .execute(conn)?;
+    // One row at a time: multi-row inserts do not compile through the MultiConnection.
+    for domain in domains {
+        match diesel::insert_into(agency_mail_domains::table)
+            .values((
+                agency_mail_domains::domain.eq(domain),
+                agency_mail_domains::agency_id.eq(id.to_string()),
+            ))
+            .execute(conn)
+        {
+            // Another agency took it meanwhile (PostgreSQL, two admins at once).
+            Err(e) if is_unique_violation(&e) => {
+                return Err(crate::domain::Invalid::one(
+                    "mail_domains",
+                    format!("`{domain}` became another agency's mail domain meanwhile"),
+                )
+                .into());
+            }
+            other => other?,
+        };
+    }
+    Ok(())
+}
+
+/// Every agency's mail domains, by agency id.
+fn mail_domains_by_agency(
+    conn: &mut DbConnection,
+    ids: Option<&[String]>,
+) -> Result<std::collections::HashMap<String, Vec<String>>, StoreError> {
+    let mut query = agency_mail_domains::table
+        .select((agency_mail_domains::agency_id, agency_mail_domains::domain))
+        .order(agency_mail_domains::domain)
+        .into_boxed();
+    if let Some(ids) = ids {
+        query = query.filter(agency_mail_domains::agency_id.eq_any(ids.to_vec()));
+    }
+    let mut by_agency = std::collections::HashMap::<String, Vec<String>>::new();
+    for (agency_id, domain) in query.load::<(String, String)>(conn)? {
+        by_agency.entry(agency_id).or_default().push(domain);
+    }
+    Ok(by_agency)
+}
+
+/// The agency whose mail domain `domain` is (lowercase), if any.
+pub fn agency_of_mail_domain(
+    conn: &mut DbConnection,
+    domain: &str,
+) -> Result<Option<Uuid>, StoreError> {
+    agency_mail_domains::table
+        .find(domain.to_ascii_lowercase())
+        .select(agency_mail_domains::agency_id)
+        .get_result::<String>(conn)
+        .optional()?
+        .map(|id| parse_stored("agency_mail_domains.agency_id", &id))
+        .transpose()
 }
 
 pub fn find_agency(conn: &mut DbConnection, id: Uuid) -> Result<Option<Agency>, StoreError> {
-    agencies::table
+    let Some(mut agency) = agencies::table
         .find(id.to_string())
         .select(AgencyRow::as_select())
         .get_result(conn)
         .optional()?
         .map(Agency::try_from)
-        .transpose()
+        .transpose()?
+    else {
+        return Ok(None);
+    };
+    let key = id.to_string();
+    agency.mail_domains = mail_domains_by_agency(conn, Some(std::slice::from_ref(&key)))?
+        .remove(&key)
+        .unwrap_or_default();
+    Ok(Some(agency))
 }
 
 pub fn list_agencies(conn: &mut DbConnection) -> Result<Vec<Agency>, StoreError> {
+    let mut domains = mail_domains_by_agency(conn, None)?;
     agencies::table
         .order(agencies::code)
         .select(AgencyRow::as_select())
         .load(conn)?
         .into_iter()
-        .map(Agency::try_from)
+        .map(|row| {
+            let mut agency = Agency::try_from(row)?;
+            agency.mail_domains = domains.remove(&agency.id.to_string()).unwrap_or_default();
+            Ok(agency)
+        })
         .collect()
 }
 
@@ -113,6 +222,7 @@ pub fn list_agencies(conn: &mut DbConnection) -> Result<Vec<Agency>, StoreError>
 pub struct AgencyPatch {
     pub name: Option<String>,
     pub contacts: Option<Vec<String>>,
+    pub mail_domains: Option<Vec<String>>,
     pub calendar: Option<Option<String>>,
 }
 
@@ -149,10 +259,20 @@ pub fn update_agency(
         if let Some(calendar) = patch.calendar {
             agency.calendar = calendar;
         }
-        if (&agency.name, &agency.contacts, &agency.calendar)
-            == (&before.name, &before.contacts, &before.calendar)
-        {
-            return Ok(agency);
+        if let Some(domains) = patch.mail_domains {
+            agency.mail_domains = domains;
+        }
+        fn compared(a: &Agency) -> (&String, &Vec<String>, &Option<String>, &Vec<String>) {
+            (&a.name, &a.contacts, &a.calendar, &a.mail_domains)
+        }
+        // Domains are read back sorted: the same set in another order is no change.
+        let mut sorted = agency.clone();
+        sorted.mail_domains.sort();
+        if compared(&sorted) == compared(&before) {
+            return Ok(before);
+        }
+        if agency.mail_domains != before.mail_domains {
+            replace_mail_domains(conn, id, &agency.mail_domains)?;
         }
         agency.updated_at = now;
         agency.version += 1;

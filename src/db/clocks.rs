@@ -118,20 +118,38 @@ pub fn insert_clocks(
     owner: &ClockOwner,
     clocks: &[Clock],
 ) -> Result<Vec<StoredClock>, StoreError> {
+    let stored = fresh_clocks(owner, clocks);
+    insert_stored_clocks(conn, &[(*owner, &stored)])?;
+    Ok(stored)
+}
+
+/// New clocks as they will be stored: no crossing recorded yet.
+pub fn fresh_clocks(owner: &ClockOwner, clocks: &[Clock]) -> Vec<StoredClock> {
     clocks
         .iter()
-        .map(|clock| {
-            let stored = StoredClock {
-                ticket_id: owner.ticket_id,
-                clock: clock.clone(),
-                risk_recorded: false,
-                breach_recorded: false,
-                calendar_version: owner.engine.version_of(&clock.calendar),
-            };
-            insert_clock(conn, owner, &stored)?;
-            Ok(stored)
+        .map(|clock| StoredClock {
+            ticket_id: owner.ticket_id,
+            clock: clock.clone(),
+            risk_recorded: false,
+            breach_recorded: false,
+            calendar_version: owner.engine.version_of(&clock.calendar),
         })
         .collect()
+}
+
+/// Stores clocks not stored yet, of one ticket or of many, in one statement.
+pub fn insert_stored_clocks(
+    conn: &mut DbConnection,
+    clocks: &[(ClockOwner, &[StoredClock])],
+) -> Result<(), StoreError> {
+    let mut rows = Vec::new();
+    for (owner, stored) in clocks {
+        for clock in stored.iter() {
+            rows.push(clock_row(owner, clock)?);
+        }
+    }
+    super::insert_rows!(conn, ticket_clocks::table, &rows)?;
+    Ok(())
 }
 
 /// Replaces a ticket's clocks (inside the event's transaction). A crossing already recorded
@@ -150,14 +168,12 @@ pub fn replace_clocks(
         .collect();
     diesel::delete(ticket_clocks::table.filter(ticket_clocks::ticket_id.eq(ticket_id.to_string())))
         .execute(conn)?;
-    clocks
+    let stored: Vec<StoredClock> = clocks
         .iter()
-        .map(|clock| {
-            let stored = carry_flags(before.get(&clock.key()), ticket_id, clock, owner.engine);
-            insert_clock(conn, owner, &stored)?;
-            Ok(stored)
-        })
-        .collect()
+        .map(|clock| carry_flags(before.get(&clock.key()), ticket_id, clock, owner.engine))
+        .collect();
+    insert_stored_clocks(conn, &[(*owner, &stored)])?;
+    Ok(stored)
 }
 
 /// `clock` as it will be stored, computed again over `previous`: a crossing already recorded
@@ -193,12 +209,8 @@ pub fn outcome_of(
     }
 }
 
-/// One row at a time: multi-row inserts do not compile through the backend enum.
-fn insert_clock(
-    conn: &mut DbConnection,
-    owner: &ClockOwner,
-    stored: &StoredClock,
-) -> Result<(), StoreError> {
+/// A clock as its row, with what the reports need of its ticket and its outcome.
+fn clock_row(owner: &ClockOwner, stored: &StoredClock) -> Result<ClockRow, StoreError> {
     let clock = &stored.clock;
     let outcome = outcome_of(owner.engine, clock)?;
     let row = ClockRow {
@@ -225,10 +237,7 @@ fn insert_clock(
         calendar_version: stored.calendar_version,
         span_end: to_db_time(span_end(clock)),
     };
-    diesel::insert_into(ticket_clocks::table)
-        .values(&row)
-        .execute(conn)?;
-    Ok(())
+    Ok(row)
 }
 
 /// The clocks of several tickets, by ticket.
@@ -247,22 +256,24 @@ pub fn load_clocks_and_outcomes(
     conn: &mut DbConnection,
     ticket_ids: &[Uuid],
 ) -> Result<(HashMap<Uuid, Vec<StoredClock>>, StoredOutcomes), StoreError> {
-    let query = ticket_clocks::table
-        .select(ClockRow::as_select())
-        .order((
-            ticket_clocks::ticket_id,
-            ticket_clocks::code,
-            ticket_clocks::interruption,
-        ))
-        .into_boxed();
-    // One ticket (the common case) by equality: a statement both backends cache and plan well.
+    let order = (
+        ticket_clocks::ticket_id,
+        ticket_clocks::code,
+        ticket_clocks::interruption,
+    );
+    // One ticket (the common case) by equality, and not boxed: a statement diesel prepares
+    // once per connection (a boxed query is prepared again on every run).
     let rows: Vec<ClockRow> = match ticket_ids {
         [] => Vec::new(),
-        [only] => query
+        [only] => ticket_clocks::table
             .filter(ticket_clocks::ticket_id.eq(only.to_string()))
+            .order(order)
+            .select(ClockRow::as_select())
             .load(conn)?,
-        many => query
+        many => ticket_clocks::table
             .filter(ticket_clocks::ticket_id.eq_any(many.iter().map(Uuid::to_string)))
+            .order(order)
+            .select(ClockRow::as_select())
             .load(conn)?,
     };
     let mut by_ticket: HashMap<Uuid, Vec<StoredClock>> = HashMap::new();
@@ -279,14 +290,19 @@ pub fn load_clocks_and_outcomes(
         by_ticket.entry(stored.ticket_id).or_default().push(stored);
     }
     for clocks in by_ticket.values_mut() {
-        clocks.sort_by_key(|stored| {
-            (
-                code_order(&stored.clock.code),
-                stored.clock.interruption_number(),
-            )
-        });
+        sort_clocks(clocks);
     }
     Ok((by_ticket, outcomes))
+}
+
+/// A ticket's clocks in the order the API shows them: by SLA, then by interruption.
+fn sort_clocks(clocks: &mut [StoredClock]) {
+    clocks.sort_by_key(|stored| {
+        (
+            code_order(&stored.clock.code),
+            stored.clock.interruption_number(),
+        )
+    });
 }
 
 /// SLA.6 before SLA.10 (text order would put SLA.10 first).

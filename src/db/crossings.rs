@@ -66,6 +66,9 @@ pub fn unrecorded_crossings(
         .order(ticket_clocks::at_risk_at)
         .limit(limit)
         .select(ClockRow::as_select())
+        // Not prepared (as the literal above keeps the other from being): planned with `now`
+        // on every pass, where a generic plan would guess how many clocks are due.
+        .into_boxed()
         .load(conn)?;
     let mut crossings = Vec::new();
     for row in at_risk {

@@ -1,4 +1,4 @@
-//! The append-only ticket history: insert one entry, read a ticket's entries in order.
+//! The append-only ticket history: insert entries, read a ticket's entries in order.
 
 use super::error::parse_stored;
 use super::schema::ticket_events;
@@ -53,7 +53,18 @@ impl TryFrom<EventRow> for TicketEvent {
 
 /// Appends `event` to its ticket's history (inside the caller's transaction).
 pub fn insert_event(conn: &mut DbConnection, event: &TicketEvent) -> Result<(), StoreError> {
-    let row = EventRow {
+    insert_events(conn, std::slice::from_ref(event))
+}
+
+/// Appends several events, to one ticket or many, in one statement.
+pub fn insert_events(conn: &mut DbConnection, events: &[TicketEvent]) -> Result<(), StoreError> {
+    let rows: Vec<EventRow> = events.iter().map(event_row).collect();
+    super::insert_rows!(conn, ticket_events::table, &rows)?;
+    Ok(())
+}
+
+fn event_row(event: &TicketEvent) -> EventRow {
+    EventRow {
         id: event.id.to_string(),
         ticket_id: event.ticket_id.to_string(),
         sequence: event.sequence,
@@ -65,11 +76,7 @@ pub fn insert_event(conn: &mut DbConnection, event: &TicketEvent) -> Result<(), 
         level_after: event.level.number(),
         assignee_after: event.assignee_id.map(|id| id.to_string()),
         details: serde_json::Value::Object(event.details.clone()).to_string(),
-    };
-    diesel::insert_into(ticket_events::table)
-        .values(&row)
-        .execute(conn)?;
-    Ok(())
+    }
 }
 
 /// A ticket's history, oldest first.

@@ -29,6 +29,8 @@ fn tickets_behind(
         .select(ticket_clocks::ticket_id)
         .distinct()
         .limit(limit)
+        // Not prepared: planned with `now` on every pass (a generic plan guesses).
+        .into_boxed()
         .load(conn)?;
     ids.iter()
         .map(|id| parse_stored("ticket_clocks.ticket_id", id))

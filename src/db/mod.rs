@@ -2,21 +2,69 @@
 //! the URL scheme; the pool, per-connection settings, embedded migrations, and one
 //! repository file per aggregate. Never imports `http/`.
 
+/// Inserts `rows` (a slice of one `Insertable` row type) into `table`, and nothing for an
+/// empty slice. diesel's multi-row insert does not compile through the backend enum, so each
+/// backend gets its own call; a single row goes as a single-row insert, a statement diesel
+/// prepares once per connection (a multi-row one is prepared at each run). PostgreSQL takes
+/// many rows in one statement, up to `INSERT_CHUNK` at a time; diesel writes SQLite's rows that
+/// have optional columns one by one, in a savepoint.
+macro_rules! insert_rows {
+    ($conn:expr, $table:expr, $rows:expr) => {{
+        let rows = $rows;
+        let conn: &mut $crate::db::DbConnection = &mut *$conn;
+        if rows.len() == 1 {
+            diesel::insert_into($table).values(&rows[0]).execute(conn)
+        } else {
+            let mut insert_all = || -> Result<usize, diesel::result::Error> {
+                let mut inserted = 0;
+                for chunk in rows.chunks($crate::db::INSERT_CHUNK) {
+                    inserted += match &mut *conn {
+                        $crate::db::DbConnection::Postgresql(conn) => {
+                            diesel::insert_into($table).values(chunk).execute(conn)?
+                        }
+                        $crate::db::DbConnection::Sqlite(conn) => {
+                            diesel::insert_into($table).values(chunk).execute(conn)?
+                        }
+                    };
+                }
+                Ok(inserted)
+            };
+            insert_all()
+        }
+    }};
+}
+pub(crate) use insert_rows;
+
+/// Most rows one insert statement carries: the widest row (a ticket) has 28 columns, and a
+/// statement may bind at most 65,535 parameters on PostgreSQL and 32,766 on SQLite.
+pub const INSERT_CHUNK: usize = 1000;
+
 pub mod agencies;
+pub mod api_tokens;
+pub mod audit;
 pub mod calendars;
 pub mod clocks;
 mod crossings;
 pub mod deliveries;
 mod error;
 pub mod events;
+pub mod inbound;
 pub mod late_clocks;
 pub mod leases;
+pub mod mail_threads;
+pub mod mailboxes;
+pub mod monitoring;
+pub mod monitoring_changes;
+pub mod monitoring_history;
+pub mod monitoring_outages;
 pub mod notices;
+pub mod observed;
 pub mod outbox;
 pub mod report_data;
 pub mod schema;
 pub mod stale_clocks;
 pub mod summary;
+pub mod systems;
 pub mod ticket_writer;
 pub mod tickets;
 mod time;
@@ -88,12 +136,14 @@ impl ManageConnection for ConnectionManager {
     fn connect(&self) -> Result<DbConnection, r2d2::Error> {
         match &self.url {
             DatabaseUrl::Postgres(url) => {
-                let mut conn =
+                // PostgreSQL's own plan cache mode: diesel prepares its typed statements once
+                // per connection, and after five runs PostgreSQL keeps a generic plan for them
+                // (point lookups by key, planned once). Forcing a plan per run cost half of
+                // PostgreSQL's work on `GET /tickets/{id}`. The statements whose best plan
+                // depends on their values (reports, lists) are boxed or raw SQL, which diesel
+                // does not prepare, so each run is planned with its values anyway.
+                let conn =
                     diesel::PgConnection::establish(url).map_err(r2d2::Error::ConnectionError)?;
-                // diesel prepares every statement; PostgreSQL would switch them to a generic
-                // plan made while the tables were small (a sequential scan forever after).
-                conn.batch_execute("SET plan_cache_mode = force_custom_plan")
-                    .map_err(r2d2::Error::QueryError)?;
                 Ok(DbConnection::Postgresql(conn))
             }
             DatabaseUrl::Sqlite(path) => {
@@ -262,12 +312,14 @@ pub fn is_connection_lost(error: &StoreError) -> bool {
     }
 }
 
-/// Makes the pool discard `conn` when it comes back, if `error` says it is dead.
 /// Runs `work` on a pooled connection; a connection the database dropped is not put back.
 pub fn with_connection<T>(
     pool: &Pool,
     work: impl FnOnce(&mut DbConnection) -> Result<T, StoreError>,
 ) -> Result<T, StoreError> {
+    if pool.state().idle_connections == 0 {
+        POOL_WAITS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    }
     let mut conn = pool.get()?;
     let result = work(&mut conn);
     if let Err(error) = &result {
@@ -276,6 +328,16 @@ pub fn with_connection<T>(
     result
 }
 
+/// How many times this process asked the pool for a connection when none was idle (it then
+/// waited for one to be returned or opened): a pool too small shows here.
+static POOL_WAITS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+/// `POOL_WAITS` so far.
+pub fn pool_waits() -> u64 {
+    POOL_WAITS.load(std::sync::atomic::Ordering::Relaxed)
+}
+
+/// Makes the pool discard `conn` when it comes back, if `error` says it is dead.
 pub fn discard_if_lost(conn: &mut DbConnection, error: &StoreError) {
     if is_connection_lost(error) {
         // An in-error transaction manager is what `has_broken` looks for.

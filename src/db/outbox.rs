@@ -249,6 +249,87 @@ pub fn mark_attempt_failed(
     Ok(status)
 }
 
+/// Every message `ticket_id` wrote, oldest first, with its delivery state.
+pub fn list_ticket_messages(
+    conn: &mut DbConnection,
+    ticket_id: Uuid,
+) -> Result<Vec<OutboxEntry>, StoreError> {
+    outbox::table
+        .filter(outbox::ticket_id.eq(ticket_id.to_string()))
+        .select(EntryRow::as_select())
+        // Ids are UUIDv7: in the order the messages were written.
+        .order(outbox::id)
+        .load(conn)?
+        .into_iter()
+        .map(OutboxEntry::try_from)
+        .collect()
+}
+
+/// The messages the helpdesk sent to `ticket_id`'s requester (replies, acknowledgements),
+/// oldest first, as (outbox id, `Message-ID`): part of the thread the next reply names.
+pub fn requester_message_ids(
+    conn: &mut DbConnection,
+    ticket_id: Uuid,
+) -> Result<Vec<(String, String)>, StoreError> {
+    Ok(outbox::table
+        .filter(outbox::ticket_id.eq(ticket_id.to_string()))
+        .filter(outbox::kind.eq_any([
+            crate::mail::replies::REPLY_KIND,
+            crate::mail::replies::ACKNOWLEDGEMENT_KIND,
+        ]))
+        .order(outbox::id)
+        .select((outbox::id, outbox::message_id))
+        .load(conn)?)
+}
+
+/// Records what a bounce or a PEC receipt says of the message the helpdesk sent as
+/// `message_id`: `bounced` (with `reason`) or `delivered`. Returns the message's (id, ticket),
+/// or `None` when no message of the helpdesk has that id. A message that `failed` stays so.
+pub fn record_delivery_report(
+    conn: &mut DbConnection,
+    message_id: &str,
+    status: Option<OutboxStatus>,
+    reason: &str,
+    now: DateTime<Utc>,
+) -> Result<Option<(Uuid, Option<Uuid>)>, StoreError> {
+    let Some(entry) = outbox::table
+        .filter(outbox::message_id.eq(message_id))
+        .select(EntryRow::as_select())
+        .first(conn)
+        .optional()?
+        .map(OutboxEntry::try_from)
+        .transpose()?
+    else {
+        return Ok(None);
+    };
+    if let Some(status) = status.filter(|_| entry.status != OutboxStatus::Failed) {
+        let reason: String = reason.chars().take(MAX_ERROR).collect();
+        let error = (status == OutboxStatus::Bounced).then_some(reason);
+        diesel::update(outbox::table.find(entry.id.to_string()))
+            .set((
+                outbox::status.eq(status.as_str()),
+                outbox::last_error.eq(error),
+                outbox::updated_at.eq(to_db_time(truncate_to_micros(now))),
+            ))
+            .execute(conn)?;
+    }
+    Ok(Some((entry.id, entry.ticket_id)))
+}
+
+/// How many acknowledgements went to `address` since `since`.
+pub fn acknowledgements_to(
+    conn: &mut DbConnection,
+    address: &str,
+    since: DateTime<Utc>,
+) -> Result<i64, StoreError> {
+    Ok(outbox::table
+        .filter(outbox::kind.eq(crate::mail::replies::ACKNOWLEDGEMENT_KIND))
+        .filter(outbox::recipients.eq(json_column(&[address])))
+        .filter(outbox::created_at.ge(to_db_time(truncate_to_micros(since))))
+        .count()
+        .get_result(conn)?)
+}
+
 /// Which messages a list shows.
 #[derive(Debug, Clone, Default)]
 pub struct OutboxFilter {
@@ -312,7 +393,12 @@ pub fn retry(
     let now = to_db_time(truncate_to_micros(now));
     write_transaction(conn, |conn| {
         let entry = find_entry(conn, id)?.ok_or(StoreError::NotFound("message"))?;
-        if entry.status == OutboxStatus::Sent {
+        // A bounced or delivered message was sent too: sending it again would be a second
+        // copy with the same Message-ID, which the receiver drops or counts twice.
+        if matches!(
+            entry.status,
+            OutboxStatus::Sent | OutboxStatus::Bounced | OutboxStatus::Delivered
+        ) {
             return Err(StoreError::Conflict(format!(
                 "the message was sent at {}; it is never sent twice",
                 entry
@@ -322,7 +408,10 @@ pub fn retry(
             )));
         }
         diesel::update(outbox::table.find(id.to_string()))
-            .filter(outbox::status.ne(OutboxStatus::Sent.as_str()))
+            .filter(outbox::status.eq_any([
+                OutboxStatus::Pending.as_str(),
+                OutboxStatus::Failed.as_str(),
+            ]))
             .set((
                 outbox::status.eq(OutboxStatus::Pending.as_str()),
                 outbox::attempts.eq(0),

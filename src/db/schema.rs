@@ -14,14 +14,94 @@ diesel::table! {
 }
 
 diesel::table! {
+    agency_mail_domains (domain) {
+        domain -> Text,
+        agency_id -> Text,
+    }
+}
+
+diesel::table! {
+    inbound_messages (id) {
+        id -> Text,
+        dedupe_key -> Text,
+        message_id -> Nullable<Text>,
+        source -> Text,
+        received_at -> Timestamp,
+        stored_by -> Nullable<Text>,
+        raw -> Binary,
+        size -> BigInt,
+        status -> Text,
+        reason -> Nullable<Text>,
+        ticket_id -> Nullable<Text>,
+        event_id -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    ticket_attachments (id) {
+        id -> Text,
+        ticket_id -> Text,
+        inbound_id -> Text,
+        part -> Integer,
+        filename -> Text,
+        content_type -> Text,
+        size -> BigInt,
+        body -> Binary,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    imap_mailboxes (mailbox) {
+        mailbox -> Text,
+        uid_validity -> BigInt,
+        last_uid -> BigInt,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     users (id) {
         id -> Text,
         name -> Text,
         role -> Text,
         level -> Nullable<Integer>,
         agency_id -> Nullable<Text>,
-        token_hash -> Text,
+        active -> Bool,
+        oidc_subject -> Nullable<Text>,
+        role_from_groups -> Bool,
         created_at -> Timestamp,
+        updated_at -> Timestamp,
+        version -> BigInt,
+    }
+}
+
+diesel::table! {
+    api_tokens (id) {
+        id -> Text,
+        user_id -> Text,
+        name -> Text,
+        token_hash -> Text,
+        prefix -> Nullable<Text>,
+        created_at -> Timestamp,
+        expires_at -> Nullable<Timestamp>,
+        last_used_at -> Nullable<Timestamp>,
+        revoked_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    access_audit (id) {
+        id -> Text,
+        at -> Timestamp,
+        actor_id -> Nullable<Text>,
+        via -> Text,
+        action -> Text,
+        user_id -> Text,
+        token_id -> Nullable<Text>,
+        changes -> Text,
     }
 }
 
@@ -259,6 +339,81 @@ diesel::table! {
 diesel::joinable!(ticket_events -> tickets (ticket_id));
 diesel::joinable!(ticket_clocks -> tickets (ticket_id));
 diesel::joinable!(users -> agencies (agency_id));
+diesel::joinable!(agency_mail_domains -> agencies (agency_id));
+diesel::joinable!(api_tokens -> users (user_id));
+diesel::table! {
+    systems (code) {
+        code -> Text,
+        name -> Text,
+        services -> Text,
+        agency_ids -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        version -> BigInt,
+    }
+}
+
+diesel::table! {
+    monitor_states (system, at, state, hard) {
+        system -> Text,
+        at -> Timestamp,
+        state -> Text,
+        hard -> Bool,
+        source -> Text,
+        problem_id -> Nullable<Text>,
+        output -> Nullable<Text>,
+        recorded_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    monitor_state_changes (system, at) {
+        system -> Text,
+        at -> Timestamp,
+        state -> Text,
+    }
+}
+
+diesel::table! {
+    monitor_alerts (fingerprint, starts_at) {
+        fingerprint -> Text,
+        starts_at -> Timestamp,
+        system -> Text,
+        ends_at -> Nullable<Timestamp>,
+        recorded_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    check_results (system, at) {
+        system -> Text,
+        at -> Timestamp,
+        response_ms -> Double,
+        recorded_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    monitor_outages (system, started_at) {
+        system -> Text,
+        started_at -> Timestamp,
+        ended_at -> Nullable<Timestamp>,
+        ticket_id -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    monitor_downtimes (id) {
+        id -> Text,
+        system -> Text,
+        start_at -> Timestamp,
+        end_at -> Timestamp,
+        reason -> Text,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(ticket_affected_agencies -> tickets (ticket_id));
 diesel::joinable!(ticket_affected_agencies -> agencies (agency_id));
 diesel::joinable!(ticket_interruptions -> tickets (ticket_id));
@@ -270,7 +425,13 @@ diesel::joinable!(public_notice_updates -> public_notices (notice_id));
 diesel::allow_tables_to_appear_in_same_query!(
     clock_recompute_queue,
     agencies,
+    agency_mail_domains,
+    inbound_messages,
+    imap_mailboxes,
+    ticket_attachments,
     users,
+    api_tokens,
+    access_audit,
     ticket_counters,
     tickets,
     ticket_events,
@@ -287,4 +448,11 @@ diesel::allow_tables_to_appear_in_same_query!(
     agency_calendar_changes,
     public_notices,
     public_notice_updates,
+    systems,
+    monitor_states,
+    monitor_alerts,
+    check_results,
+    monitor_downtimes,
+    monitor_outages,
+    monitor_state_changes,
 );

@@ -46,17 +46,21 @@ fn group_by_status_and_level(
     let period = tickets::reported_at
         .ge(from)
         .and(tickets::reported_at.lt(to));
+    // Boxed, so diesel does not prepare it: PostgreSQL plans it with the period's dates on
+    // every run, where a generic plan made without them would misjudge how much it reads.
     let rows: Vec<(String, i32, i64)> = match agency_id {
         None => tickets::table
             .filter(period)
             .group_by((tickets::status, tickets::level))
             .select((tickets::status, tickets::level, count_star()))
+            .into_boxed()
             .load(conn)?,
         Some(agency_id) => tickets::table
             .filter(tickets::agency_id.eq(agency_id.to_string()))
             .filter(period)
             .group_by((tickets::status, tickets::level))
             .select((tickets::status, tickets::level, count_star()))
+            .into_boxed()
             .load(conn)?,
     };
     Ok(rows

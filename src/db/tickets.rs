@@ -1,28 +1,27 @@
 //! Tickets: creation with a gap-free per-year number and `Idempotency-Key`, reads; keyset
 //! lists (`list`), numbering (`numbers`) and recording events (`record`) beside it.
 
-use super::clocks::{
-    ClockOwner, StoredClock, deadline_column, deadline_from_column, insert_clocks, load_clocks,
-};
+use super::clocks::{deadline_column, deadline_from_column};
 use super::error::parse_stored;
-use super::events::insert_event;
 use super::schema::{idempotency_keys, tickets};
-use super::{
-    DbConnection, StoreError, from_db_time, is_unique_violation, to_db_time, truncate_to_micros,
-    write_transaction,
-};
+use super::{DbConnection, StoreError, from_db_time, to_db_time};
 use crate::domain::malfunction::MalfunctionDetails;
-use crate::domain::ticket::{NewTicket, Requester, Ticket, TicketEvent};
-use crate::domain::{Action, Invalid, Level, Principal};
+use crate::domain::ticket::{Requester, Ticket, TicketEvent};
+use crate::domain::{Invalid, Level};
 use crate::sla::{Clock, ClockEvent, SlaEngine, TicketFacts};
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
 use uuid::Uuid;
 
+mod create;
 mod list;
 pub mod malfunction;
 pub mod recompute;
 mod record;
+pub use create::{Created, IdempotencyKey, create_ticket};
+pub(crate) use create::{
+    FreshTicket, Prepared, insert_fresh, insert_unnumbered_ticket, prepare_ticket,
+};
 pub use record::{EventContext, record_event, record_service_event};
 pub mod numbers;
 pub use list::{ListOrder, SlaStateFilter, TicketFilter, list_tickets};
@@ -157,164 +156,21 @@ pub(crate) fn parse_json_column<T: serde::de::DeserializeOwned>(
     serde_json::from_str(text).map_err(|e| StoreError::Corrupt(format!("{column}: {e}")))
 }
 
-/// The caller's `Idempotency-Key` and a hash of the request it came with.
-#[derive(Debug, Clone)]
-pub struct IdempotencyKey {
-    pub key: String,
-    pub request_hash: String,
-}
-
-/// The ticket with its clocks, and whether it was created now or by an earlier request with
-/// the same key.
-#[derive(Debug, Clone)]
-pub struct Created {
-    pub ticket: Ticket,
-    pub clocks: Vec<StoredClock>,
-    pub replayed: bool,
-}
-
-/// Opens a ticket with the next number of its year and its `created` event.
-pub fn create_ticket(
+/// Forgets the idempotency keys used before `before` (`idempotency_key_hours` ago); returns
+/// how many.
+pub fn sweep_idempotency_keys(
     conn: &mut DbConnection,
-    engine: &SlaEngine,
-    new: &NewTicket,
-    actor: &Principal,
-    idempotency: Option<&IdempotencyKey>,
-    now: DateTime<Utc>,
-) -> Result<Created, StoreError> {
-    let attempt = |conn: &mut DbConnection| {
-        write_transaction(conn, |conn| {
-            let mut created = insert_unnumbered_ticket(conn, engine, new, actor, idempotency, now)?;
-            if !created.replayed {
-                numbers::number_tickets(conn, &mut [&mut created.ticket])?;
-            }
-            Ok(created)
-        })
-    };
-    match attempt(conn) {
-        // A concurrent request with the same key committed first: answer with its ticket.
-        Err(StoreError::Db(e)) if idempotency.is_some() && is_unique_violation(&e) => attempt(conn),
-        other => other,
-    }
+    before: DateTime<Utc>,
+) -> Result<usize, StoreError> {
+    Ok(diesel::delete(
+        idempotency_keys::table.filter(idempotency_keys::created_at.lt(to_db_time(before))),
+    )
+    .execute(conn)?)
 }
 
-/// Inserts a ticket with a placeholder number (or finds the one an earlier request with the
-/// same key created); the caller numbers it before commit with `numbers::number_tickets`.
-pub(crate) fn insert_unnumbered_ticket(
-    conn: &mut DbConnection,
-    engine: &SlaEngine,
-    new: &NewTicket,
-    actor: &Principal,
-    idempotency: Option<&IdempotencyKey>,
-    now: DateTime<Utc>,
-) -> Result<Created, StoreError> {
-    let user_id = actor.user_id.to_string();
-    if let Some(idempotency) = idempotency {
-        let earlier: Option<(String, String)> = idempotency_keys::table
-            .find((&user_id, &idempotency.key))
-            .select((idempotency_keys::request_hash, idempotency_keys::ticket_id))
-            .get_result(conn)
-            .optional()?;
-        if let Some((request_hash, ticket_id)) = earlier {
-            if request_hash != idempotency.request_hash {
-                return Err(StoreError::IdempotencyMismatch);
-            }
-            let ticket_id = parse_stored("idempotency_keys.ticket_id", &ticket_id)?;
-            let ticket = find_ticket(conn, ticket_id)?.ok_or(StoreError::NotFound("ticket"))?;
-            let clocks = load_clocks(conn, &[ticket_id])?
-                .remove(&ticket_id)
-                .unwrap_or_default();
-            return Ok(Created {
-                ticket,
-                clocks,
-                replayed: true,
-            });
-        }
-    }
-    // One read checks the agency and gives the calendar its clocks count in.
-    let agency_calendar = match new.agency_id {
-        Some(agency_id) => super::agencies::existing_agency_calendar(conn, agency_id)?
-            .ok_or_else(|| StoreError::from(Invalid::one("agency_id", "is not a known agency")))?,
-        None => None,
-    };
-    malfunction::check_agencies_exist(conn, &new.details.affected_agency_ids)?;
-
-    let reported_at = truncate_to_micros(new.reported_at.unwrap_or(now));
-    let now = truncate_to_micros(now);
-    let id = Uuid::now_v7();
-    let mut ticket = Ticket {
-        id,
-        number: numbers::placeholder_number(id),
-        subject: new.subject.clone(),
-        description: new.description.clone(),
-        channel: new.channel,
-        status: crate::domain::Status::New,
-        level: Level::First,
-        assignee_id: None,
-        agency_id: new.agency_id,
-        requester: new.requester.clone(),
-        malfunction: new.malfunction,
-        interruption_open: false,
-        interruption_started_at: None,
-        details: new.details.clone(),
-        reported_at,
-        last_event_at: reported_at,
-        next_deadline: None,
-        created_by: actor.user_id,
-        created_at: now,
-        updated_at: now,
-        version: 1,
-        last_sequence: 1,
-        public_notice_id: None,
-    };
-    let created = TicketEvent {
-        id: Uuid::now_v7(),
-        ticket_id: ticket.id,
-        sequence: 1,
-        action: Action::Created,
-        at: reported_at,
-        recorded_at: now,
-        actor_id: Some(actor.user_id),
-        status: ticket.status,
-        level: ticket.level,
-        assignee_id: None,
-        details: serde_json::Map::new(),
-    };
-    let clocks = clocks_of(
-        engine,
-        &ticket,
-        std::slice::from_ref(&created),
-        agency_calendar.as_deref(),
-    )?;
-    ticket.next_deadline = SlaEngine::next_deadline(&clocks, now);
-    diesel::insert_into(tickets::table)
-        .values(&to_row(&ticket))
-        .execute(conn)?;
-    insert_event(conn, &created)?;
-    let owner = ClockOwner {
-        ticket_id: ticket.id,
-        reported_at: ticket.reported_at,
-        agency_id: ticket.agency_id,
-        engine,
-    };
-    let clocks = insert_clocks(conn, &owner, &clocks)?;
-    malfunction::insert_affected_agencies(conn, ticket.id, &ticket.details.affected_agency_ids)?;
-    if let Some(idempotency) = idempotency {
-        diesel::insert_into(idempotency_keys::table)
-            .values((
-                idempotency_keys::user_id.eq(&user_id),
-                idempotency_keys::key.eq(&idempotency.key),
-                idempotency_keys::request_hash.eq(&idempotency.request_hash),
-                idempotency_keys::ticket_id.eq(ticket.id.to_string()),
-                idempotency_keys::created_at.eq(to_db_time(now)),
-            ))
-            .execute(conn)?;
-    }
-    Ok(Created {
-        ticket,
-        clocks,
-        replayed: false,
-    })
+/// How many tickets there are.
+pub fn count_tickets(conn: &mut DbConnection) -> Result<i64, StoreError> {
+    Ok(tickets::table.count().get_result(conn)?)
 }
 
 /// Takes the ticket row's write lock for the rest of the transaction, before the ticket is
@@ -328,6 +184,41 @@ pub fn lock_ticket(conn: &mut DbConnection, ticket_id: Uuid) -> Result<(), Store
             .execute(conn)?;
     }
     Ok(())
+}
+
+/// Whether a ticket sent any message and holds any attachment: `GET /tickets/{id}` reads
+/// those lists only when they are not empty.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MailFlags {
+    pub has_messages: bool,
+    pub has_attachments: bool,
+}
+
+/// `find_ticket` with its `MailFlags`, in the same statement.
+pub fn find_ticket_with_mail_flags(
+    conn: &mut DbConnection,
+    id: Uuid,
+) -> Result<Option<(Ticket, MailFlags)>, StoreError> {
+    use super::schema::{outbox, ticket_attachments};
+    use diesel::dsl::exists;
+    let found: Option<(TicketRow, bool, bool)> = tickets::table
+        .find(id.to_string())
+        .select((
+            TicketRow::as_select(),
+            exists(outbox::table.filter(outbox::ticket_id.eq(tickets::id.nullable()))),
+            exists(ticket_attachments::table.filter(ticket_attachments::ticket_id.eq(tickets::id))),
+        ))
+        .get_result(conn)
+        .optional()?;
+    found
+        .map(|(row, has_messages, has_attachments)| {
+            let flags = MailFlags {
+                has_messages,
+                has_attachments,
+            };
+            Ticket::try_from(row).map(|ticket| (ticket, flags))
+        })
+        .transpose()
 }
 
 pub fn find_ticket(conn: &mut DbConnection, id: Uuid) -> Result<Option<Ticket>, StoreError> {

@@ -34,6 +34,7 @@ pub fn agencies(pool: &Pool, seeded: &mut Seeded) -> anyhow::Result<Vec<Agency>>
             code: (*code).into(),
             name: (*name).into(),
             contacts,
+            mail_domains: vec![format!("{}.comune.example", code.to_lowercase())],
             calendar: None,
         };
         agencies.push(db::agencies::insert_agency(&mut conn, new, Utc::now())?);
@@ -53,15 +54,20 @@ pub fn staff(pool: &Pool) -> anyhow::Result<Vec<Principal>> {
         ("Marco Verdi (demo)", Level::Second),
         ("Sara Neri (demo)", Level::Second),
     ] {
-        let user = db::users::insert_user(
+        let new = db::users::NewUser {
+            name: name.into(),
+            role: Role::Agent,
+            level: Some(level),
+            agency_id: None,
+            oidc_subject: None,
+            role_from_groups: false,
+        };
+        let policy = crate::access::TokenPolicy::default();
+        let (user, _token) = crate::access::create_user(
             &mut conn,
-            db::users::NewUser {
-                name: name.into(),
-                role: Role::Agent,
-                level: Some(level),
-                agency_id: None,
-                token_hash: crate::tokens::hash_token(&crate::tokens::generate_token()),
-            },
+            &crate::access::Actor::Demo,
+            new,
+            policy,
             Utc::now(),
         )?;
         staff.push(user.principal);

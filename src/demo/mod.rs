@@ -3,6 +3,7 @@
 //! malfunction e-mails), so that a newcomer sees meaningful reports at once.
 
 mod cast;
+mod monitoring;
 
 use crate::config::Settings;
 use crate::db;
@@ -49,11 +50,29 @@ pub struct Seeded {
     pub events: usize,
     pub malfunctions: usize,
     pub outside_office_hours: usize,
+    /// The year of monitoring of SLA.1–SLA.5.
+    pub monitoring: monitoring::SeededMonitoring,
 }
 
 /// Seeds `tickets` tickets (default 4,788) reported in `year` (a past year), reproducibly
 /// from `seed`.
-pub fn seed(settings: &Settings, year: i32, tickets: usize, seed: u64) -> anyhow::Result<Seeded> {
+/// What to seed: a past `year` with `tickets` tickets from random `seed`; `force` seeds even a
+/// database that already holds tickets.
+#[derive(Debug, Clone, Copy)]
+pub struct SeedRequest {
+    pub year: i32,
+    pub tickets: usize,
+    pub seed: u64,
+    pub force: bool,
+}
+
+pub fn seed(settings: &Settings, request: SeedRequest) -> anyhow::Result<Seeded> {
+    let SeedRequest {
+        year,
+        tickets,
+        seed,
+        force,
+    } = request;
     anyhow::ensure!(
         year >= 1971 && year < Utc::now().year(),
         "--year must be a past year (the tickets' events must not be in the future)"
@@ -62,6 +81,13 @@ pub fn seed(settings: &Settings, year: i32, tickets: usize, seed: u64) -> anyhow
     // no fsync each (a crash mid-seed leaves whole tickets; run it again on a fresh database).
     let pool = db::connect_pool(&settings.database_url, 2, "normal")?;
     db::run_migrations(&mut *pool.get()?)?;
+    // A demo year mixed into real tickets could not be told apart from them afterwards.
+    let existing = db::tickets::count_tickets(&mut *pool.get()?)?;
+    anyhow::ensure!(
+        existing == 0 || force,
+        "the database already holds {existing} tickets, and a demo year would mix with them: \
+         seed a fresh database, or pass --force to add the demo anyway"
+    );
     let engine = crate::calendars::engine_from_database(settings, &mut *pool.get()?, Utc::now())?;
     let mail = crate::mail::MailSettings::from_settings(settings)?;
     // Nobody serves this process's public outputs: its notice changes count for nothing.
@@ -86,6 +112,7 @@ pub fn seed(settings: &Settings, year: i32, tickets: usize, seed: u64) -> anyhow
         plan.swap(i, j);
     }
     let mut conn = pool.get()?;
+    seeded.monitoring = monitoring::seed_monitoring(&mut conn, &mut rng, year, Utc::now())?;
     for (index, (&(level, outcome), &reported_at)) in plan.iter().zip(&reported).enumerate() {
         let agency = (rng.random_bool(0.9)).then(|| &agencies[rng.random_range(0..agencies.len())]);
         let malfunction = agency.is_some() && outcome == Final::Resolved && rng.random_bool(0.03);
@@ -243,7 +270,9 @@ pub fn seed(settings: &Settings, year: i32, tickets: usize, seed: u64) -> anyhow
                 first,
                 at,
                 EventCommand {
-                    channel: Some(ReplyChannel::Email),
+                    // The demo's requesters have no address: an e-mail reply would be
+                    // refused (it is sent now).
+                    channel: Some(ReplyChannel::Phone),
                     message: Some("Abbiamo preso in carico la sua segnalazione.".into()),
                     ..event(Action::Reply)
                 },

@@ -36,6 +36,10 @@ api_enum! {
         SlaBreached => "sla_breached",
         /// Recorded when a calendar change altered a stopped clock's outcome.
         SlaOutcomeChanged => "sla_outcome_changed",
+        /// Recorded by the mail channel: the requester wrote again. It resumes a ticket on
+        /// hold and reopens a resolved one (within the reopen window, which the channel
+        /// checks); on any other state it is only recorded.
+        RequesterMessage => "requester_message",
     }
 }
 
@@ -43,6 +47,8 @@ api_enum! {
 pub const MAX_CLOCK_SKEW: Duration = Duration::seconds(60);
 /// Longest free text in an event (message, resolution, reason).
 pub const MAX_EVENT_TEXT: usize = 10_000;
+/// Most addresses an e-mail reply copies (`cc`).
+pub const MAX_REPLY_CC: usize = 20;
 
 /// Limits on what an event may claim, from the configuration.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -71,6 +77,14 @@ pub struct EventCommand {
     pub reason: Option<String>,
     pub assignee_id: Option<Uuid>,
     pub service: Option<String>,
+    /// For an e-mail `reply`: who else receives a copy.
+    pub cc: Option<Vec<String>>,
+    /// What a channel adds to the event's details (`from`, `attachments`, …); nothing a
+    /// caller of the API can set.
+    pub channel_details: Option<Map<String, Value>>,
+    /// The received message a `requester_message` records: marked ingested in the event's
+    /// transaction, so that the same message never makes two events.
+    pub inbound_id: Option<Uuid>,
 }
 
 /// What an accepted event does to the ticket.
@@ -108,7 +122,7 @@ pub enum LifecycleError {
 pub fn event_fields(action: Action) -> &'static [&'static str] {
     match action {
         Action::TakeCharge | Action::Assign => &["assignee_id"],
-        Action::Reply => &["channel", "message"],
+        Action::Reply => &["channel", "message", "cc"],
         Action::Comment => &["message"],
         Action::Escalate | Action::Hold | Action::Resume | Action::Reopen => &["reason"],
         Action::WithdrawNotice => &["reason"],
@@ -118,8 +132,9 @@ pub fn event_fields(action: Action) -> &'static [&'static str] {
             &["service"]
         }
         Action::NotifyAgency | Action::NotifyUsers => &["message", "service"],
-        // Recorded by the service; `check_fields` refuses them by type.
+        // Recorded by the service or a channel; `check_fields` refuses them by type.
         Action::Created
+        | Action::RequesterMessage
         | Action::MalfunctionUpdated
         | Action::SlaAtRisk
         | Action::SlaBreached
@@ -127,11 +142,25 @@ pub fn event_fields(action: Action) -> &'static [&'static str] {
     }
 }
 
-/// Whether events of `action` are recorded by the service itself, never posted.
+/// The fields of `event_fields(action)` an event of `action` must carry (what `check_fields`
+/// requires): the API's schema for each event type says so.
+pub fn required_event_fields(action: Action) -> &'static [&'static str] {
+    match action {
+        Action::Reply => &["channel", "message"],
+        Action::Comment | Action::NotifyAgency | Action::NotifyUsers => &["message"],
+        Action::Resolve => &["resolution"],
+        Action::CloseNotInScope => &["reason"],
+        Action::Assign => &["assignee_id"],
+        _ => &[],
+    }
+}
+
+/// Whether events of `action` are recorded by the service itself (or a channel), never posted.
 pub fn is_recorded_by_service(action: Action) -> bool {
     matches!(
         action,
         Action::Created
+            | Action::RequesterMessage
             | Action::MalfunctionUpdated
             | Action::SlaAtRisk
             | Action::SlaBreached
@@ -139,12 +168,13 @@ pub fn is_recorded_by_service(action: Action) -> bool {
     )
 }
 
-/// The actions allowed on a ticket in `state`, in a stable order.
+/// The actions allowed on a ticket in `state`, in a stable order. What a channel records
+/// (`requester_message`, in every state) is no action of the caller's.
 pub fn allowed_actions(state: &TicketState) -> Vec<Action> {
     Action::ALL
         .iter()
         .copied()
-        .filter(|&action| is_allowed(state, action))
+        .filter(|&action| action != Action::RequesterMessage && is_allowed(state, action))
         .collect()
 }
 
@@ -159,7 +189,7 @@ fn is_allowed(state: &TicketState, action: Action) -> bool {
         | Action::SlaOutcomeChanged => false,
         Action::TakeCharge => state.status == New,
         Action::Reply => matches!(state.status, Open | OnHold),
-        Action::Comment => true,
+        Action::Comment | Action::RequesterMessage => true,
         Action::Assign => active,
         Action::Escalate => state.status == Open && state.level == Level::First,
         Action::Hold => state.status == Open,
@@ -190,6 +220,13 @@ pub fn decide(
     now: DateTime<Utc>,
 ) -> Result<Transition, LifecycleError> {
     let action = check_fields(command, assignee)?;
+    if action == Action::RequesterMessage && !actor.can_post_inbound_mail() {
+        return Err(Invalid::one(
+            "type",
+            "`requester_message` is recorded by the mail channel, not posted",
+        )
+        .into());
+    }
     // Whatever the ticket's state: an agent never may.
     if action == Action::WithdrawNotice && !actor.can_withdraw_notices() {
         return Err(LifecycleError::Forbidden(
@@ -248,6 +285,20 @@ pub fn decide(
             next.assignee_id = None;
         }
         Action::Hold => next.status = Status::OnHold,
+        // The requester answered: a ticket waiting for them goes on, a resolved one is open
+        // again. On a ticket closed as not in scope the message is only recorded.
+        // A machine's message (an out-of-office answer) is recorded and changes nothing.
+        Action::RequesterMessage => {
+            let automatic = command
+                .channel_details
+                .as_ref()
+                .and_then(|details| details.get("automatic"))
+                .and_then(Value::as_bool)
+                == Some(true);
+            if !automatic && matches!(state.status, Status::OnHold | Status::Resolved) {
+                next.status = Status::Open;
+            }
+        }
         Action::Resume | Action::Reopen => next.status = Status::Open,
         Action::Resolve => next.status = Status::Resolved,
         Action::CloseNotInScope => next.status = Status::ClosedNotInScope,
@@ -294,6 +345,7 @@ fn check_fields(command: &EventCommand, assignee: Option<&Principal>) -> Result<
                 checker.add("channel", "is required for a reply (`email` or `phone`)");
             }
             checker.required_text("message", message, MAX_EVENT_TEXT);
+            check_cc(&mut checker, command);
         }
         Action::Comment | Action::NotifyAgency | Action::NotifyUsers => {
             checker.required_text("message", message, MAX_EVENT_TEXT)
@@ -327,6 +379,21 @@ fn check_fields(command: &EventCommand, assignee: Option<&Principal>) -> Result<
     checker.optional_text("resolution", command.resolution.as_deref(), MAX_EVENT_TEXT);
     checker.optional_line("service", command.service.as_deref(), 200);
     checker.finish().map(|()| action)
+}
+
+/// `cc` copies an e-mail reply: a few addresses, and only when the reply is mailed.
+fn check_cc(checker: &mut Checker, command: &EventCommand) {
+    let Some(cc) = &command.cc else { return };
+    if command.channel != Some(ReplyChannel::Email) {
+        checker.add("cc", "is only accepted with `channel: email`");
+        return;
+    }
+    if cc.len() > MAX_REPLY_CC {
+        checker.add("cc", format!("must name at most {MAX_REPLY_CC} addresses"));
+    }
+    for (index, address) in cc.iter().enumerate() {
+        checker.email(&format!("cc[{index}]"), address);
+    }
 }
 
 /// `at` defaults to now, may not be in the future (beyond the skew), and may not be earlier
@@ -429,6 +496,12 @@ fn details_of(command: &EventCommand) -> Map<String, Value> {
     put("reason", command.reason.clone());
     put("service", command.service.clone());
     put("assignee_id", command.assignee_id.map(|id| id.to_string()));
+    if let Some(cc) = command.cc.as_ref().filter(|cc| !cc.is_empty()) {
+        details.insert("cc".to_owned(), Value::from(cc.clone()));
+    }
+    if let Some(extra) = &command.channel_details {
+        details.extend(extra.clone());
+    }
     details
 }
 

@@ -391,3 +391,50 @@ fn only_admins_and_supervisors_withdraw_a_published_notice_in_any_state() {
         "{refused:?}"
     );
 }
+
+#[test]
+fn the_required_event_fields_are_those_check_fields_requires() {
+    let assignee = agent(Level::First);
+    for &action in Action::ALL {
+        if is_recorded_by_service(action) {
+            continue;
+        }
+        let required = required_event_fields(action);
+        assert!(
+            required
+                .iter()
+                .all(|field| event_fields(action).contains(field)),
+            "{action}: a required field is not one of its fields"
+        );
+        let with = |fields: &[&str]| {
+            let given = |field: &str| fields.contains(&field);
+            EventCommand {
+                action: Some(action),
+                channel: given("channel").then_some(ReplyChannel::Phone),
+                message: given("message").then(|| "testo".to_owned()),
+                resolution: given("resolution").then(|| "testo".to_owned()),
+                reason: given("reason").then(|| "testo".to_owned()),
+                assignee_id: given("assignee_id").then_some(assignee.user_id),
+                ..EventCommand::default()
+            }
+        };
+        let named = given_assignee(required, &assignee);
+        assert_eq!(
+            check_fields(&with(required), named),
+            Ok(action),
+            "{action}: its required fields alone pass"
+        );
+        for missing in required {
+            let rest: Vec<&str> = required.iter().copied().filter(|f| f != missing).collect();
+            let refused = check_fields(&with(&rest), given_assignee(&rest, &assignee)).unwrap_err();
+            assert!(
+                refused.0.iter().any(|error| error.field == *missing),
+                "{action}: refused without {missing}"
+            );
+        }
+    }
+}
+
+fn given_assignee<'a>(fields: &[&str], assignee: &'a Principal) -> Option<&'a Principal> {
+    fields.contains(&"assignee_id").then_some(assignee)
+}

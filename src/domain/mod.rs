@@ -13,6 +13,6 @@ pub mod version;
 
 pub use lifecycle::{Action, EventCommand, LifecycleError, Transition};
 pub use ticket::{Channel, Level, ReplyChannel, Status, TicketState};
-pub use user::{Principal, Role};
+pub use user::{AccessAction, AccessVia, Principal, Role};
 pub use validation::{FieldError, Invalid};
 pub use version::VersionCheck;

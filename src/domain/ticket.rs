@@ -227,6 +227,8 @@ pub struct Agency {
     pub code: String,
     pub name: String,
     pub contacts: Vec<String>,
+    /// The domains of its senders' addresses (lowercase): mail from them opens its tickets.
+    pub mail_domains: Vec<String>,
     /// The calendar of the agency's office hours, if it has its own: the business-hour SLAs
     /// of its tickets count in it.
     pub calendar: Option<String>,

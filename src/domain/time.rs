@@ -17,12 +17,16 @@ pub enum InstantError {
         "is a leap second (:60), which the helpdesk does not record; use :59 or the next minute"
     )]
     LeapSecond,
+    /// Outside the years every backend stores and every client reads alike (an offset can
+    /// carry `0000-01-01` or `9999-12-31` across the edge, where RFC 3339 cannot write it).
+    #[error("must be from 0001-01-01T00:00:00Z to 9999-12-31T23:59:59Z")]
+    OutOfRange,
 }
 
 impl InstantError {
     /// A well-formed text with a value the helpdesk refuses (422), rather than a malformed one (400).
     pub fn is_invalid_value(self) -> bool {
-        self == InstantError::LeapSecond
+        matches!(self, InstantError::LeapSecond | InstantError::OutOfRange)
     }
 }
 
@@ -31,7 +35,11 @@ pub fn is_leap_second(at: &DateTime<Utc>) -> bool {
     at.nanosecond() >= 1_000_000_000
 }
 
-/// Parses an RFC 3339 instant, refusing a leap second.
+/// The first and last instants the helpdesk takes: years 0001 to 9999 in UTC.
+pub const EARLIEST_SECONDS: i64 = -62_135_596_800;
+pub const LATEST_SECONDS: i64 = 253_402_300_799;
+
+/// Parses an RFC 3339 instant, refusing a leap second and years outside 0001–9999 in UTC.
 pub fn parse_instant(text: &str) -> Result<DateTime<Utc>, InstantError> {
     let at = DateTime::parse_from_rfc3339(text)
         .map_err(|_| InstantError::Malformed)?
@@ -39,7 +47,15 @@ pub fn parse_instant(text: &str) -> Result<DateTime<Utc>, InstantError> {
     if is_leap_second(&at) {
         return Err(InstantError::LeapSecond);
     }
-    Ok(at)
+    in_range(at)
+}
+
+fn in_range(at: DateTime<Utc>) -> Result<DateTime<Utc>, InstantError> {
+    if (EARLIEST_SECONDS..=LATEST_SECONDS).contains(&at.timestamp()) {
+        Ok(at)
+    } else {
+        Err(InstantError::OutOfRange)
+    }
 }
 
 /// An RFC 3339 instant, or a date meaning local midnight in Europe/Rome (SPEC §6).
@@ -50,7 +66,10 @@ pub fn parse_instant_or_date(text: &str) -> Result<DateTime<Utc>, InstantError> 
     }
     let date = NaiveDate::parse_from_str(text, "%Y-%m-%d")
         .map_err(|_| InstantError::MalformedInstantOrDate)?;
-    local_midnight(chrono_tz::Europe::Rome, date).ok_or(InstantError::MalformedInstantOrDate)
+    in_range(
+        local_midnight(chrono_tz::Europe::Rome, date)
+            .ok_or(InstantError::MalformedInstantOrDate)?,
+    )
 }
 
 /// Local midnight at the start of `date` in `zone` (midnight exists on every date in Rome:
@@ -98,6 +117,22 @@ mod tests {
             parse_instant_or_date("2016-13-01"),
             Err(InstantError::MalformedInstantOrDate)
         );
+        // Local midnight of 0000-01-01 in Rome is in year -1 in UTC; 9999-12-31T23:59:59-01:00
+        // is in year 10000.
+        for outside in [
+            "0000-01-01",
+            "0001-01-01",
+            "0000-12-31T23:59:59Z",
+            "9999-12-31T23:59:59-01:00",
+        ] {
+            assert_eq!(
+                parse_instant_or_date(outside),
+                Err(InstantError::OutOfRange),
+                "{outside}"
+            );
+        }
+        assert!(parse_instant("0001-01-01T00:00:00Z").is_ok());
+        assert!(parse_instant("9999-12-31T23:59:59Z").is_ok());
         assert_eq!(
             parse_instant_or_date("2016-07-01").unwrap(),
             "2016-06-30T22:00:00Z".parse::<DateTime<Utc>>().unwrap()

@@ -3,7 +3,7 @@
 use super::AppState;
 use super::auth::Caller;
 use super::input::{JSON, MERGE_PATCH, etag, if_match, parse_id, present, read_json};
-use super::problem::ApiError;
+use super::problem::{ApiError, Problem};
 use crate::db;
 use crate::domain::Role;
 use crate::domain::ticket::Agency;
@@ -16,6 +16,7 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 const MAX_CONTACTS: usize = 50;
+const MAX_MAIL_DOMAINS: usize = 20;
 
 /// A new agency.
 #[derive(Debug, Deserialize, ToSchema)]
@@ -24,19 +25,30 @@ pub struct CreateAgencyRequest {
     /// Short unique code, e.g. `FI` or `comune-fiesole`: letters, digits, `-`, `_`, `.`.
     #[schema(
         required = true,
+        nullable = false,
+        min_length = 1,
         max_length = 50,
-        pattern = r"^\s*[A-Za-z0-9._-]+\s*$",
+        pattern = r"^[A-Za-z0-9._-]+$",
         example = "FI"
     )]
     pub code: Option<String>,
-    #[schema(required = true, max_length = 200, example = "Comune di Firenze")]
+    #[schema(
+        required = true,
+        nullable = false,
+        max_length = 200,
+        example = "Comune di Firenze"
+    )]
     pub name: Option<String>,
     /// E-mail addresses of the offices to tell about malfunctions.
     #[schema(max_items = 50)]
     pub contacts: Option<Vec<String>>,
+    /// The domains of the agency's senders (`comune.fi.it`): a mail from an address at one of
+    /// them opens a ticket of this agency. A domain belongs to one agency at most.
+    #[schema(max_items = 20, value_type = Option<Vec<String>>)]
+    pub mail_domains: Option<Vec<String>>,
     /// The calendar of the agency's office hours, when the contract counts its business-hour
-    /// SLAs in them (default: each SLA's own calendar).
-    #[schema(max_length = 50, example = "milano")]
+    /// SLAs in them (default: each SLA's own calendar). One of `GET /calendars`; admins only.
+    #[schema(max_length = 50, pattern = r"^[A-Za-z0-9_-]+$", example = "default")]
     pub calendar: Option<String>,
 }
 
@@ -46,15 +58,19 @@ pub struct CreateAgencyRequest {
 #[serde(deny_unknown_fields)]
 pub struct UpdateAgencyRequest {
     #[serde(default, deserialize_with = "present")]
-    #[schema(value_type = Option<String>, max_length = 200)]
+    #[schema(value_type = Option<String>, nullable = false, max_length = 200)]
     pub name: Option<Option<String>>,
     #[serde(default, deserialize_with = "present")]
     #[schema(value_type = Option<Vec<String>>, max_items = 50)]
     pub contacts: Option<Option<Vec<String>>>,
-    /// The calendar of the agency's office hours; `null` goes back to each SLA's own. Its
-    /// tickets' clocks follow within seconds.
+    /// The domains of the agency's senders; `null` clears the list.
     #[serde(default, deserialize_with = "present")]
-    #[schema(value_type = Option<String>, max_length = 50)]
+    #[schema(value_type = Option<Vec<String>>, max_items = 20)]
+    pub mail_domains: Option<Option<Vec<String>>>,
+    /// The calendar of the agency's office hours (one of `GET /calendars`; admins only);
+    /// `null` goes back to each SLA's own. Its tickets' clocks follow within seconds.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>, max_length = 50, pattern = r"^[A-Za-z0-9_-]+$")]
     pub calendar: Option<Option<String>>,
 }
 
@@ -68,6 +84,9 @@ pub struct AgencyResponse {
     pub name: String,
     #[schema(max_items = 50)]
     pub contacts: Vec<String>,
+    /// The domains of the agency's senders, lowercase.
+    #[schema(max_items = 20)]
+    pub mail_domains: Vec<String>,
     /// The calendar of the agency's office hours; `null`: each SLA's own.
     #[schema(max_length = 50)]
     pub calendar: Option<String>,
@@ -84,6 +103,7 @@ impl From<&Agency> for AgencyResponse {
             code: agency.code.clone(),
             name: agency.name.clone(),
             contacts: agency.contacts.clone(),
+            mail_domains: agency.mail_domains.clone(),
             calendar: agency.calendar.clone(),
             created_at: agency.created_at,
             updated_at: agency.updated_at,
@@ -131,6 +151,39 @@ fn check_contacts(checker: &mut Checker, contacts: &[String]) {
     }
 }
 
+/// Mail domains, lowercased: host names of letters, digits and `-`, with a dot, each once.
+fn check_mail_domains(checker: &mut Checker, domains: Option<Vec<String>>) -> Vec<String> {
+    let domains: Vec<String> = domains
+        .unwrap_or_default()
+        .iter()
+        .map(|d| d.trim().to_ascii_lowercase())
+        .collect();
+    if domains.len() > MAX_MAIL_DOMAINS {
+        checker.add(
+            "mail_domains",
+            format!("must list at most {MAX_MAIL_DOMAINS} domains"),
+        );
+    }
+    for (i, domain) in domains.iter().enumerate() {
+        let labels_ok = domain.split('.').all(|label| {
+            !label.is_empty()
+                && label.len() <= 63
+                && !label.starts_with('-')
+                && !label.ends_with('-')
+                && label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+        });
+        if !labels_ok || !domain.contains('.') || domain.len() > 253 {
+            checker.add(
+                format!("mail_domains[{i}]"),
+                "must be a domain name like comune.fi.it",
+            );
+        } else if domains[..i].contains(domain) {
+            checker.add(format!("mail_domains[{i}]"), "is listed twice");
+        }
+    }
+    domains
+}
+
 /// Add an agency
 ///
 /// Creates an agency with a unique `code` (admin or supervisor).
@@ -138,7 +191,8 @@ fn check_contacts(checker: &mut Checker, contacts: &[String]) {
     post, path = "/agencies", tag = "agencies", operation_id = "create_agency",
     request_body = CreateAgencyRequest,
     responses((status = 201, description = "The new agency.", body = AgencyResponse,
-        headers(("Location" = String, description = "The agency's URL."), ("ETag" = String, description = "The agency's version.")))),
+        headers(("Location" = String, description = "The agency's URL."), ("ETag" = String, description = "The agency's version."))),
+        (status = 409, description = "An agency with this `code` exists already.", body = Problem, content_type = "application/problem+json")),
     security(("bearer" = []))
 )]
 pub async fn create_agency(
@@ -168,6 +222,7 @@ pub async fn create_agency(
     checker.required_line("name", request.name.as_deref(), 200);
     let contacts = request.contacts.unwrap_or_default();
     check_contacts(&mut checker, &contacts);
+    let mail_domains = check_mail_domains(&mut checker, request.mail_domains);
     if request.calendar.is_some() {
         check_calendar(&mut checker, &state, &caller, request.calendar.as_deref())?;
     }
@@ -176,6 +231,7 @@ pub async fn create_agency(
         code: request.code.unwrap_or_default().trim().to_owned(),
         name: request.name.unwrap_or_default().trim().to_owned(),
         contacts,
+        mail_domains,
         calendar: request.calendar,
     };
     let now = state.now();
@@ -240,7 +296,7 @@ pub async fn get_agency(
 
 /// Change an agency
 ///
-/// Changes the name and/or the contacts (admin or supervisor). `If-Match` guards against
+/// Changes the name, the contacts, the mail domains or the calendar (admin or supervisor). `If-Match` guards against
 /// overwriting a change made since you read it.
 #[utoipa::path(
     patch, path = "/agencies/{id}", tag = "agencies", operation_id = "update_agency",
@@ -274,11 +330,15 @@ pub async fn update_agency(
     if let Some(calendar) = &update.calendar {
         check_calendar(&mut checker, &state, &caller, calendar.as_deref())?;
     }
+    let mail_domains = update
+        .mail_domains
+        .map(|domains| check_mail_domains(&mut checker, domains));
     checker.finish().map_err(ApiError::Invalid)?;
     let now = state.now();
     let patch = db::agencies::AgencyPatch {
         name: update.name.flatten().map(|n| n.trim().to_owned()),
         contacts,
+        mail_domains,
         calendar: update.calendar,
     };
     let agency = state

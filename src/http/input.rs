@@ -43,7 +43,7 @@ pub async fn read_json<T: DeserializeOwned>(
 }
 
 /// Refuses a body that is not declared as one of `accepted`, or not in UTF-8 (415).
-fn check_media_type(
+pub fn check_media_type(
     request: &HttpRequest,
     accepted: &'static [&'static str],
 ) -> Result<(), ApiError> {
@@ -154,8 +154,10 @@ fn field_error(path: String, message: String, whole: &str) -> ApiError {
         .next()
         .unwrap_or_default()
         .to_owned();
-    // A well-formed value the helpdesk refuses (a leap second) is invalid, not malformed.
-    if message == InstantError::LeapSecond.to_string() {
+    // A well-formed value the helpdesk refuses (a leap second, year 0) is invalid, not
+    // malformed.
+    let refused = [InstantError::LeapSecond, InstantError::OutOfRange];
+    if refused.iter().any(|error| message == error.to_string()) {
         return ApiError::Invalid(crate::domain::Invalid::one(field, message));
     }
     ApiError::malformed(field, message)
@@ -266,6 +268,18 @@ pub fn etag(version: i64) -> String {
 /// An RFC 3339 instant, or a date meaning local midnight in Europe/Rome (SPEC §6).
 pub fn parse_instant_or_date(field: &str, text: &str) -> Result<DateTime<Utc>, ApiError> {
     crate::domain::time::parse_instant_or_date(text).map_err(|e| instant_error(field, e))
+}
+
+/// A page size from `?limit=`: `default` when absent, else 1 to `max` (400 naming `limit`).
+pub fn page_limit(requested: Option<u32>, default: u32, max: u32) -> Result<u32, ApiError> {
+    let limit = requested.unwrap_or(default);
+    if !(1..=max).contains(&limit) {
+        return Err(ApiError::malformed(
+            "limit",
+            format!("must be between 1 and {max}"),
+        ));
+    }
+    Ok(limit)
 }
 
 #[cfg(test)]

@@ -3,23 +3,29 @@
 //! async executor (`web::block`).
 
 pub mod agencies;
+pub mod audit;
 pub mod auth;
 pub mod calendars;
+pub mod inbound;
 pub mod input;
+pub mod metrics;
+pub mod monitoring;
 pub mod openapi;
 pub mod outbox;
 pub mod problem;
 pub mod public;
 pub mod ratelimit;
 pub mod reports;
+mod state;
 pub mod status;
+pub mod systems;
 pub mod tickets;
+pub mod tokens;
 pub mod users;
 
-use crate::db::ticket_writer::TicketWriter;
-use crate::db::{DbConnection, StoreError};
+pub use state::AppState;
+
 use crate::mail::Mailer;
-use crate::runtime::Runtime;
 use actix_web::body::MessageBody;
 use actix_web::dev::{Server, ServiceResponse};
 use actix_web::http::header::{self, HeaderName, HeaderValue};
@@ -30,79 +36,11 @@ use std::net::TcpListener;
 use std::sync::Arc;
 use tracing_actix_web::{RequestId, TracingLogger};
 
-/// What every handler shares: the runtime below every entrance, and what only HTTP needs.
-pub struct AppState {
-    pub runtime: Arc<Runtime>,
-    pub tokens: auth::TokenCache,
-    /// Group commit for `POST /tickets`.
-    pub ticket_writer: TicketWriter,
-}
-
-impl std::ops::Deref for AppState {
-    type Target = Runtime;
-    fn deref(&self) -> &Runtime {
-        &self.runtime
-    }
-}
-
-impl AppState {
-    pub fn new(runtime: Runtime) -> AppState {
-        // SQLite has one writer at a time: one writer thread batches best. PostgreSQL
-        // overlaps a batch's statements with another's commit.
-        let writers = match crate::db::DatabaseUrl::parse(&runtime.settings.database_url) {
-            Ok(crate::db::DatabaseUrl::Postgres(_)) => 3,
-            _ => 1,
-        };
-        AppState {
-            ticket_writer: TicketWriter::start(runtime.pool.clone(), writers),
-            tokens: auth::TokenCache::default(),
-            runtime: Arc::new(runtime),
-        }
-    }
-
-    /// Reloads the calendars after a change on this instance, and wakes the calendar
-    /// follower to bring the clocks along.
-    pub async fn reload_calendars(&self) -> Result<(), ApiError> {
-        let runtime = self.runtime.clone();
-        self.run(move |conn| runtime.reload_calendars(conn)).await?;
-        self.calendar_wakeup.notify_one();
-        Ok(())
-    }
-
-    /// How large and how slow an ordinary request body may be.
-    pub fn body_limits(&self) -> input::BodyLimits {
-        input::BodyLimits {
-            max_bytes: self.settings.max_body_bytes,
-            timeout: std::time::Duration::from_secs(self.settings.request_body_timeout_seconds),
-        }
-    }
-
-    /// The same for the batch endpoints, whose bodies carry up to 10,000 items.
-    pub fn batch_body_limits(&self) -> input::BodyLimits {
-        input::BodyLimits {
-            max_bytes: self.settings.max_batch_body_bytes,
-            ..self.body_limits()
-        }
-    }
-
-    /// Runs blocking database work on actix's blocking pool with a pooled connection.
-    pub async fn run<T, F>(&self, work: F) -> Result<T, ApiError>
-    where
-        F: FnOnce(&mut DbConnection) -> Result<T, StoreError> + Send + 'static,
-        T: Send + 'static,
-    {
-        let pool = self.pool.clone();
-        web::block(move || crate::db::with_connection(&pool, work))
-            .await
-            .map_err(|e| ApiError::Internal(format!("blocking task failed: {e}")))?
-            .map_err(ApiError::from)
-    }
-}
-
 /// The routes, for the server and for tests that call the app in process.
 pub fn configure(config: &mut web::ServiceConfig) {
     config
         .route("/status", web::get().to(status::get_status))
+        .route("/metrics", web::get().to(metrics::get_metrics))
         // The public outputs at the root (the addresses to publish) and in the API.
         .configure(public::configure)
         .service(
@@ -140,7 +78,21 @@ pub fn configure(config: &mut web::ServiceConfig) {
                         .get(users::list_users)
                         .post(users::create_user),
                 )
-                .service(web::resource("/users/{id}").get(users::get_user))
+                .service(
+                    web::resource("/users/{id}")
+                        .get(users::get_user)
+                        .patch(users::update_user),
+                )
+                .service(
+                    web::resource("/users/{id}/tokens")
+                        .get(tokens::list_tokens)
+                        .post(tokens::create_token),
+                )
+                .route(
+                    "/users/{id}/tokens/{token_id}",
+                    web::delete().to(tokens::revoke_token),
+                )
+                .route("/audit", web::get().to(audit::list_audit))
                 .route(
                     "/tickets/{id}/sla/{code}/explanation",
                     web::get().to(tickets::sla::explain_clock),
@@ -178,6 +130,10 @@ pub fn configure(config: &mut web::ServiceConfig) {
                 )
                 .route("/reports/sla", web::get().to(reports::sla::get_sla_report))
                 .route(
+                    "/reports/availability",
+                    web::get().to(reports::availability::get_availability_report),
+                )
+                .route(
                     "/reports/malfunctions",
                     web::get().to(reports::malfunctions::get_malfunction_report),
                 )
@@ -185,6 +141,46 @@ pub fn configure(config: &mut web::ServiceConfig) {
                     web::resource("/reports/malfunctions/deliveries")
                         .get(reports::deliveries::list_deliveries)
                         .post(reports::deliveries::create_deliveries),
+                )
+                .route("/inbound/mail", web::post().to(inbound::post_inbound_mail))
+                .route(
+                    "/inbound/quarantine",
+                    web::get().to(inbound::list_quarantine),
+                )
+                .route(
+                    "/inbound/quarantine/{id}/retry",
+                    web::post().to(inbound::retry_quarantined_mail),
+                )
+                .route(
+                    "/tickets/{id}/attachments/{attachment_id}",
+                    web::get().to(tickets::attachments::get_attachment),
+                )
+                .route("/systems", web::get().to(systems::list_systems))
+                .service(
+                    web::resource("/systems/{code}")
+                        .get(systems::get_system)
+                        .put(systems::put_system),
+                )
+                .route(
+                    "/monitoring/events",
+                    web::post().to(monitoring::report_event),
+                )
+                .route(
+                    "/monitoring/alertmanager",
+                    web::post().to(monitoring::alertmanager::receive_webhook),
+                )
+                .route(
+                    "/monitoring/check-results",
+                    web::post().to(monitoring::checks::report_check_results),
+                )
+                .service(
+                    web::resource("/monitoring/downtimes")
+                        .get(monitoring::downtimes::list_downtimes)
+                        .post(monitoring::downtimes::create_downtime),
+                )
+                .route(
+                    "/monitoring/downtimes/{id}",
+                    web::delete().to(monitoring::downtimes::delete_downtime),
                 )
                 .route("/outbox", web::get().to(outbox::list_outbox))
                 .route("/outbox/{id}", web::get().to(outbox::get_outbox_entry))
@@ -232,7 +228,20 @@ pub fn start_server(
         state.clock.clone(),
         std::time::Duration::from_millis(state.settings.outbox_poll_interval_ms),
         state.outbox_wakeup.clone(),
+        state.metrics.clone(),
     ));
+    // Checked at start (`Settings::check`): a mailbox that does not parse stopped the start.
+    let mailboxes = crate::mail::imap_url::parse_mailboxes(state.settings.imap_url.expose())
+        .unwrap_or_default();
+    let imap_interval = std::time::Duration::from_secs(state.settings.imap_poll_interval_seconds);
+    for mailbox in mailboxes {
+        tracing::info!(mailbox = %mailbox.key(), "polling the mailbox");
+        actix_web::rt::spawn(crate::jobs::mailbox_poller::run(
+            state.runtime.clone(),
+            mailbox,
+            imap_interval,
+        ));
+    }
     let schedule = crate::jobs::report_scheduler::Schedule::from_settings(&state.settings)
         .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e.to_string()))?;
     if state.settings.report_check_interval_seconds > 0 {
@@ -242,6 +251,7 @@ pub fn start_server(
             std::time::Duration::from_secs(state.settings.report_check_interval_seconds),
         ));
     }
+    actix_web::rt::spawn(crate::jobs::idempotency_sweeper::run(state.runtime.clone()));
     spawn_calendar_reload(state.clone());
     actix_web::rt::spawn(crate::jobs::calendar_follower::run(
         state.runtime.clone(),
@@ -257,6 +267,7 @@ pub fn start_server(
             .wrap(from_fn(ratelimit::limit_rate))
             .wrap(ErrorHandlers::new().default_handler(problem_for_plain_errors))
             .wrap(from_fn(add_request_id_header))
+            .wrap(from_fn(metrics::count_request))
             .wrap(TracingLogger::default())
     })
     .listen(listener)?

@@ -2,15 +2,21 @@
 //! what every operation shares (errors as problem+json, rate-limit headers, security), so
 //! that it passes the Italian public-administration guidelines (ModI) checker.
 
+mod links;
+mod requests;
+
 use super::problem::Problem;
-use super::{agencies, calendars, outbox, public, reports, status, tickets, users};
+use super::{
+    agencies, audit, calendars, inbound, monitoring, outbox, public, reports, status, systems,
+    tickets, tokens, users,
+};
 use actix_web::HttpResponse;
 use serde_json::json;
 use std::sync::OnceLock;
 use utoipa::openapi::extensions::ExtensionsBuilder;
 use utoipa::openapi::header::{Header, HeaderBuilder};
-use utoipa::openapi::path::Operation;
-use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, SchemaFormat, Type};
+use utoipa::openapi::path::{Operation, ParameterIn};
+use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, Schema, SchemaFormat, Type};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::server::ServerBuilder;
 use utoipa::openapi::{ContentBuilder, Ref, RefOr, Response, ResponseBuilder};
@@ -41,6 +47,11 @@ use utoipa::{Modify, OpenApi, PartialSchema};
         users::create_user,
         users::list_users,
         users::get_user,
+        users::update_user,
+        tokens::list_tokens,
+        tokens::create_token,
+        tokens::revoke_token,
+        audit::list_audit,
         tickets::sla::explain_clock,
         calendars::list_calendars,
         calendars::get_calendar,
@@ -53,9 +64,14 @@ use utoipa::{Modify, OpenApi, PartialSchema};
         calendars::batch::compute_elapsed,
         reports::get_status_by_level,
         reports::sla::get_sla_report,
+        reports::availability::get_availability_report,
         reports::malfunctions::get_malfunction_report,
         reports::deliveries::create_deliveries,
         reports::deliveries::list_deliveries,
+        tickets::attachments::get_attachment,
+        inbound::post_inbound_mail,
+        inbound::list_quarantine,
+        inbound::retry_quarantined_mail,
         outbox::list_outbox,
         outbox::get_outbox_entry,
         outbox::retry_outbox_entry,
@@ -63,6 +79,15 @@ use utoipa::{Modify, OpenApi, PartialSchema};
         public::get_public_notices,
         public::get_public_feed,
         public::get_status_page,
+        systems::put_system,
+        systems::list_systems,
+        systems::get_system,
+        monitoring::report_event,
+        monitoring::alertmanager::receive_webhook,
+        monitoring::checks::report_check_results,
+        monitoring::downtimes::create_downtime,
+        monitoring::downtimes::list_downtimes,
+        monitoring::downtimes::delete_downtime,
     ),
     tags(
         (name = "tickets", description = "Tickets, their events and history."),
@@ -71,7 +96,9 @@ use utoipa::{Modify, OpenApi, PartialSchema};
         (name = "calendars", description = "Business calendars, holidays, closures, deadline arithmetic."),
         (name = "reports", description = "Summaries and reports."),
         (name = "outbox", description = "E-mails written by the helpdesk and their delivery."),
+        (name = "inbound", description = "Mail received: the mail gateway's entrance and the quarantine."),
         (name = "status", description = "Service health."),
+        (name = "monitoring", description = "The systems monitoring watches and what monitors report of them (SLA.1–SLA.5)."),
         (name = "public", description = "What the public reads without a token: the notices `notify_users` publishes."),
     ),
     modifiers(&Conventions),
@@ -101,68 +128,91 @@ pub async fn get_openapi() -> HttpResponse {
 /// What every operation shares, added after the annotations are read.
 struct Conventions;
 
-/// The shared error responses: (status, component name, description, applies to bodies only).
-const ERRORS: &[(&str, &str, &str, bool)] = &[
+/// Which operations answer a shared error.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Applies {
+    /// Every operation of its audience.
+    Always,
+    /// Operations that read a request body.
+    WithBody,
+    /// Operations that honour `If-Match`.
+    WithIfMatch,
+}
+
+/// The shared error responses: (status, component name, description, which operations).
+/// What only some operations answer (a 409 and why) is on their handlers.
+const ERRORS: &[(&str, &str, &str, Applies)] = &[
     (
         "400",
         "Malformed",
         "The request is malformed; `errors` names the fields.",
-        false,
+        Applies::Always,
     ),
-    ("401", "Unauthorized", "No valid bearer token.", false),
+    (
+        "401",
+        "Unauthorized",
+        "No valid bearer token.",
+        Applies::Always,
+    ),
     (
         "403",
         "Forbidden",
         "The caller's role may not do this.",
-        false,
+        Applies::Always,
     ),
     (
         "404",
         "NotFound",
         "No such resource (or not visible to the caller).",
-        false,
+        Applies::Always,
     ),
     (
         "408",
         "RequestTimeout",
         "The request body did not arrive within `request_body_timeout_seconds`.",
-        true,
+        Applies::WithBody,
+    ),
+    (
+        "412",
+        "PreconditionFailed",
+        "The resource changed since the `If-Match` version; `current_version` is where it is now.",
+        Applies::WithIfMatch,
     ),
     (
         "413",
         "PayloadTooLarge",
         "The request body is too large (also when `Content-Length` declares more).",
-        true,
+        Applies::WithBody,
     ),
     (
         "415",
         "UnsupportedMediaType",
         "The body is not declared as JSON in UTF-8; `errors` names `Content-Type`.",
-        true,
+        Applies::WithBody,
     ),
     (
         "422",
         "InvalidInput",
         "A field is invalid; `errors` names the fields.",
-        true,
+        Applies::WithBody,
     ),
     (
         "429",
         "TooManyRequests",
         "Rate limit exceeded; retry after `Retry-After` seconds.",
-        false,
+        Applies::Always,
     ),
     (
         "500",
         "InternalError",
         "An unexpected error; the server log has the details.",
-        false,
+        Applies::Always,
     ),
     (
         "503",
         "Unavailable",
-        "The database is not answering; retry later.",
-        false,
+        "The database (or the OpenID provider) is not answering; retry after `Retry-After` seconds.",
+        Applies::Always,
     ),
 ];
 
@@ -209,6 +259,7 @@ impl Modify for Conventions {
         components
             .schemas
             .insert("Problem".into(), Problem::schema());
+        requests::constrain_requests(components);
         for &(code, name, description, _) in ERRORS {
             components
                 .responses
@@ -216,23 +267,22 @@ impl Modify for Conventions {
         }
         for (path, item) in api.paths.paths.iter_mut() {
             let operations = [
-                (&mut item.get, false),
-                (&mut item.post, true),
-                (&mut item.patch, true),
-                (&mut item.put, true),
-                (&mut item.delete, false),
+                &mut item.get,
+                &mut item.post,
+                &mut item.patch,
+                &mut item.put,
+                &mut item.delete,
             ];
             let audience = match path.as_str() {
                 "/status" => Audience::Health,
                 path if super::public::is_public_path(path) => Audience::Public,
                 _ => Audience::Callers,
             };
-            for (operation, has_body) in operations {
-                if let Some(operation) = operation {
-                    complete_operation(operation, has_body, audience);
-                }
+            for operation in operations.into_iter().flatten() {
+                complete_operation(operation, audience);
             }
         }
+        links::add_links(api);
     }
 }
 
@@ -247,7 +297,26 @@ enum Audience {
     Callers,
 }
 
-fn complete_operation(operation: &mut Operation, has_body: bool, audience: Audience) {
+/// What `If-Match` takes: `*`, or the strong tags this API issues (`"4"`, or a list of them).
+/// Another tag is well-formed too, but never matches (412).
+const IF_MATCH: &str = r#"^(\*|"[0-9]{1,19}"( *, *"[0-9]{1,19}")*)$"#;
+
+fn complete_operation(operation: &mut Operation, audience: Audience) {
+    let has_body = operation.request_body.is_some();
+    let mut honours_if_match = false;
+    for parameter in operation.parameters.iter_mut().flatten() {
+        // A parameter is sent or left out; none is ever `null` (an `Option` field says it
+        // may be left out, which `required: false` says already).
+        if let Some(schema) = parameter.schema.take() {
+            parameter.schema = Some(requests::non_null(schema));
+        }
+        if parameter.parameter_in == ParameterIn::Header && parameter.name == "If-Match" {
+            honours_if_match = true;
+            if let Some(RefOr::T(Schema::Object(header))) = &mut parameter.schema {
+                header.pattern = Some(IF_MATCH.into());
+            }
+        }
+    }
     for (code, response) in operation.responses.responses.iter_mut() {
         if let RefOr::T(response) = response {
             add_rate_limit_headers(response);
@@ -266,11 +335,15 @@ fn complete_operation(operation: &mut Operation, has_body: bool, audience: Audie
             }
         }
     }
-    for &(code, name, _, body_only) in ERRORS {
+    for &(code, name, _, which) in ERRORS {
         let applies = match audience {
             Audience::Health => matches!(code, "429" | "503"),
             Audience::Public => matches!(code, "400" | "422" | "429" | "500" | "503"),
-            Audience::Callers => !body_only || has_body,
+            Audience::Callers => match which {
+                Applies::Always => true,
+                Applies::WithBody => has_body,
+                Applies::WithIfMatch => honours_if_match,
+            },
         };
         if applies {
             operation

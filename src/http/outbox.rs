@@ -24,7 +24,7 @@ pub struct OutboxEntryResponse {
     /// The `Message-ID` header, the same on every attempt.
     #[schema(max_length = 300)]
     pub message_id: String,
-    /// What wrote it: `notify_agency`, `notify_users`, …
+    /// What wrote it: `notify_agency`, `notify_users`, `reply`, …
     #[schema(max_length = 50)]
     pub kind: String,
     pub ticket_id: Option<Uuid>,
@@ -101,7 +101,7 @@ pub struct ListOutboxQuery {
 /// List the outbox
 ///
 /// The e-mails the helpdesk has written, newest first, with their status (`pending`, `sent`,
-/// `failed`), attempts and last error. Admins and supervisors.
+/// `failed`, `bounced`, `delivered`), attempts and last error. Admins and supervisors.
 #[utoipa::path(
     get, path = "/outbox", tag = "outbox", operation_id = "list_outbox",
     params(ListOutboxQuery),
@@ -115,10 +115,7 @@ pub async fn list_outbox(
 ) -> Result<HttpResponse, ApiError> {
     caller.require(caller.0.can_read_outbox(), "read the outbox")?;
     let query: ListOutboxQuery = parse_query(&request)?;
-    let limit = query.limit.unwrap_or(DEFAULT_LIMIT);
-    if !(1..=MAX_LIMIT).contains(&limit) {
-        return Err(ApiError::malformed("limit", "must be between 1 and 200"));
-    }
+    let limit = crate::http::input::page_limit(query.limit, DEFAULT_LIMIT, MAX_LIMIT)?;
     let filter = OutboxFilter {
         status: query.status,
         ticket_id: query.ticket_id,
@@ -170,7 +167,7 @@ pub async fn get_outbox_entry(
 /// Retry an outbox e-mail
 ///
 /// Makes a `failed` (or waiting) e-mail due now, with a fresh set of attempts. A sent e-mail
-/// is never sent again (409). Admins only.
+/// (also one that then `bounced` or was `delivered`) is never sent again (409). Admins only.
 #[utoipa::path(
     post, path = "/outbox/{id}/retry", tag = "outbox", operation_id = "retry_outbox_entry",
     params(("id" = uuid::Uuid, Path, description = "The e-mail's id in the outbox.")),

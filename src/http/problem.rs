@@ -48,6 +48,12 @@ pub struct Problem {
 pub enum ApiError {
     #[error("a valid bearer token is required")]
     Unauthorized,
+    /// A JWT the OpenID Connect verifier refused, and why (never quoting the token).
+    #[error("the bearer token was refused: {0}")]
+    TokenRejected(String),
+    /// The OpenID Connect provider cannot be reached to check a JWT.
+    #[error("the identity provider is not answering; retry")]
+    ProviderUnavailable(String),
     #[error("{0}")]
     Forbidden(String),
     #[error("{0} not found")]
@@ -89,7 +95,8 @@ impl ApiError {
 
     fn code(&self) -> &'static str {
         match self {
-            ApiError::Unauthorized => "unauthorized",
+            ApiError::Unauthorized | ApiError::TokenRejected(_) => "unauthorized",
+            ApiError::ProviderUnavailable(_) => "provider-unavailable",
             ApiError::Forbidden(_) => "forbidden",
             ApiError::NotFound(_) => "not-found",
             ApiError::Malformed(_) => "malformed-request",
@@ -197,7 +204,8 @@ fn cut_short(text: &mut String, max: usize) {
 impl ResponseError for ApiError {
     fn status_code(&self) -> StatusCode {
         match self {
-            ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
+            ApiError::Unauthorized | ApiError::TokenRejected(_) => StatusCode::UNAUTHORIZED,
+            ApiError::ProviderUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Forbidden(_) | ApiError::Refused(LifecycleError::Forbidden(_)) => {
                 StatusCode::FORBIDDEN
             }
@@ -224,6 +232,9 @@ impl ResponseError for ApiError {
         match self {
             ApiError::Internal(cause) => tracing::error!(cause = %cause, "internal error"),
             ApiError::Unavailable(cause) => tracing::warn!(cause = %cause, "database unavailable"),
+            ApiError::ProviderUnavailable(cause) => {
+                tracing::warn!(cause = %cause, "OpenID provider unavailable")
+            }
             _ => {}
         }
         let mut response = HttpResponse::build(self.status_code());
@@ -231,6 +242,14 @@ impl ResponseError for ApiError {
         match self {
             ApiError::Unauthorized => {
                 response.insert_header((header::WWW_AUTHENTICATE, "Bearer"));
+            }
+            ApiError::TokenRejected(_) => {
+                // RFC 6750 §3: the token was there and is not acceptable.
+                response
+                    .insert_header((header::WWW_AUTHENTICATE, r#"Bearer error="invalid_token""#));
+            }
+            ApiError::ProviderUnavailable(_) => {
+                response.insert_header((header::RETRY_AFTER, "5"));
             }
             ApiError::TooManyRequests {
                 retry_after_seconds,

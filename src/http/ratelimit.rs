@@ -3,7 +3,7 @@
 //! The public outputs (`http::public`) have their own limiter, by client address only.
 
 use super::AppState;
-use super::auth::{bearer_token, hash_token, principal_for};
+use super::auth::{authenticate, bearer_token, hash_token};
 use super::problem::ApiError;
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
@@ -90,13 +90,13 @@ pub async fn limit_rate(
     // by address alone.
     let mut known_token = None;
     if !public
-        && let (Some(hash), Some(state)) = (
-            bearer_token(request.request()).map(hash_token),
+        && let (Some(token), Some(state)) = (
+            bearer_token(request.request()),
             request.app_data::<web::Data<AppState>>().cloned(),
         )
-        && let Ok(Some(_)) = principal_for(&state, hash.clone()).await
+        && authenticate(&state, token).await.is_ok()
     {
-        known_token = Some(hash);
+        known_token = Some(hash_token(token));
     }
     let key = known_token.unwrap_or(client);
     let headers = match limiter.check_key(&key) {

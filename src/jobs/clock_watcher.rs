@@ -15,9 +15,21 @@ use serde_json::{Map, Value, json};
 const BATCH: i64 = 500;
 const ATTEMPTS: usize = 5;
 
+/// How many crossings a pass recorded, by kind.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Recorded {
+    pub at_risk: usize,
+    pub breached: usize,
+}
+
 /// Records every crossing that happened by `now` and is not yet recorded; returns how many
 /// this call recorded.
 pub fn record_crossings(pool: &Pool, now: DateTime<Utc>) -> Result<usize, StoreError> {
+    record_crossings_by_kind(pool, now).map(|recorded| recorded.at_risk + recorded.breached)
+}
+
+/// `record_crossings`, counted by kind.
+pub fn record_crossings_by_kind(pool: &Pool, now: DateTime<Utc>) -> Result<Recorded, StoreError> {
     crate::db::with_connection(pool, |conn| {
         // A clock that applies from now on (SLA.10 at its interruption's 30th minute) joins
         // its ticket's next deadline, so the queue and the crossings below agree.
@@ -32,8 +44,8 @@ pub fn record_crossings(pool: &Pool, now: DateTime<Utc>) -> Result<usize, StoreE
 fn record_with(
     conn: &mut crate::db::DbConnection,
     now: DateTime<Utc>,
-) -> Result<usize, StoreError> {
-    let mut recorded = 0;
+) -> Result<Recorded, StoreError> {
+    let mut recorded = Recorded::default();
     loop {
         let due = unrecorded_crossings(conn, now, BATCH)?;
         let found = due.len();
@@ -68,7 +80,8 @@ fn record_with(
                     Ok(true)
                 });
                 match result {
-                    Ok(true) => recorded += 1,
+                    Ok(true) if crossing == Crossing::AtRisk => recorded.at_risk += 1,
+                    Ok(true) => recorded.breached += 1,
                     Ok(false) => {}
                     // An agent's event changed the ticket meanwhile: try again.
                     Err(StoreError::Contended) if attempt < ATTEMPTS => continue,
@@ -91,9 +104,19 @@ pub async fn watch(runtime: std::sync::Arc<Runtime>, interval: std::time::Durati
     loop {
         tick.tick().await;
         let (pool, now) = (runtime.pool.clone(), runtime.now());
-        match actix_web::web::block(move || record_crossings(&pool, now)).await {
-            Ok(Ok(0)) => {}
-            Ok(Ok(recorded)) => tracing::info!(recorded, "SLA crossings recorded"),
+        match actix_web::web::block(move || record_crossings_by_kind(&pool, now)).await {
+            Ok(Ok(recorded)) => {
+                runtime
+                    .metrics
+                    .observe_watcher_pass(now, recorded.at_risk, recorded.breached);
+                if recorded != Recorded::default() {
+                    tracing::info!(
+                        at_risk = recorded.at_risk,
+                        breached = recorded.breached,
+                        "SLA crossings recorded"
+                    );
+                }
+            }
             Ok(Err(e)) => tracing::warn!(error = %e, "clock watcher pass failed; will retry"),
             Err(e) => tracing::warn!(error = %e, "clock watcher task failed; will retry"),
         }

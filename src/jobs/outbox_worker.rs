@@ -7,6 +7,7 @@
 use crate::db::outbox::{claim_next, mark_attempt_failed, mark_sent};
 use crate::db::{Pool, StoreError};
 use crate::mail::{Mailer, OutboxStatus};
+use crate::metrics::{DeliveryOutcome, Metrics};
 use chrono::{DateTime, Duration, Utc};
 use std::sync::Arc;
 
@@ -101,12 +102,18 @@ pub async fn run(
     clock: crate::runtime::Clock,
     interval: std::time::Duration,
     wakeup: Arc<tokio::sync::Notify>,
+    metrics: Arc<Metrics>,
 ) {
     loop {
         let (pool, mailer, clock) = (pool.clone(), mailer.clone(), clock.clone());
         match actix_web::web::block(move || deliver_due(&pool, &mailer, delivery, &*clock)).await {
-            Ok(Ok(Pass { sent: 0, .. })) => {}
-            Ok(Ok(pass)) => tracing::info!(sent = pass.sent, "outbox messages delivered"),
+            Ok(Ok(pass)) => {
+                metrics.observe_deliveries(DeliveryOutcome::Sent, pass.sent);
+                metrics.observe_deliveries(DeliveryOutcome::Failed, pass.failed_attempts);
+                if pass.sent > 0 {
+                    tracing::info!(sent = pass.sent, "outbox messages delivered");
+                }
+            }
             Ok(Err(e)) => tracing::warn!(error = %e, "outbox pass failed; will retry"),
             Err(e) => tracing::warn!(error = %e, "outbox task failed; will retry"),
         }

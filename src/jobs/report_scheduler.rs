@@ -137,6 +137,7 @@ pub async fn run(
         .await;
         match outcome {
             Ok(Ok(pass)) => {
+                state.metrics.observe_report_pass(state.now());
                 if pass.delivered > 0 {
                     tracing::info!(period = %pass.period, delivered = pass.delivered, "malfunction reports written to the outbox");
                     state.outbox_wakeup.notify_one();

@@ -8,6 +8,9 @@ use lettre::message::header::ContentType;
 use lettre::message::{Mailbox, Message, MultiPart};
 use uuid::Uuid;
 
+/// The header every message of the helpdesk carries, with its `Message-ID` domain.
+pub const LOOP_HEADER: &str = "X-Helpdesk-Loop";
+
 /// A file attached to a message.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Attachment {
@@ -38,13 +41,24 @@ pub struct OutgoingMail {
 }
 
 /// What a message says, before it is put together.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct Content<'a> {
     pub recipients: &'a [String],
+    /// Copied (`Cc`); they are also envelope recipients.
+    pub cc: &'a [String],
     pub subject: &'a str,
     pub text: &'a str,
     pub html: &'a str,
     pub attachments: &'a [Attachment],
+    /// Where answers go, when not to the sender (`Reply-To`).
+    pub reply_to: Option<&'a str>,
+    /// The message this one answers (`In-Reply-To`), `<id@domain>`.
+    pub in_reply_to: Option<&'a str>,
+    /// The thread so far, oldest first (`References`), each `<id@domain>`.
+    pub references: &'a [String],
+    /// Written by the helpdesk on its own (an acknowledgement): `Auto-Submitted:
+    /// auto-replied` (RFC 3834), so that auto-responders leave it unanswered.
+    pub auto_submitted: bool,
 }
 
 /// Puts a message together; refuses recipients that are not e-mail addresses.
@@ -60,11 +74,38 @@ pub fn compose(
         .subject(content.subject)
         .message_id(Some(message_id.clone()))
         .date(date.into());
+    let mailbox = |address: &str| {
+        address
+            .parse::<Mailbox>()
+            .map_err(|e| format!("`{address}` is not an e-mail address: {e}"))
+    };
     for recipient in content.recipients {
-        let mailbox: Mailbox = recipient
-            .parse()
-            .map_err(|e| format!("`{recipient}` is not an e-mail address: {e}"))?;
-        builder = builder.to(mailbox);
+        builder = builder.to(mailbox(recipient)?);
+    }
+    for copied in content.cc {
+        builder = builder.cc(mailbox(copied)?);
+    }
+    if let Some(reply_to) = content.reply_to {
+        builder = builder.reply_to(mailbox(reply_to)?);
+    }
+    if let Some(parent) = content.in_reply_to {
+        builder = builder.in_reply_to(parent.to_owned());
+    }
+    if !content.references.is_empty() {
+        builder = builder.references(content.references.join(" "));
+    }
+    use lettre::message::header::{HeaderName, HeaderValue};
+    // Every message says it is the helpdesk's: one that comes back (an auto-responder
+    // quoting it, a forwarding loop) is recognised and never answered.
+    builder = builder.raw_header(HeaderValue::new(
+        HeaderName::new_from_ascii_str(LOOP_HEADER),
+        settings.message_id_domain.clone(),
+    ));
+    if content.auto_submitted {
+        builder = builder.raw_header(HeaderValue::new(
+            HeaderName::new_from_ascii_str("Auto-Submitted"),
+            "auto-replied".to_owned(),
+        ));
     }
     let alternative =
         MultiPart::alternative_plain_html(content.text.to_owned(), content.html.to_owned());
@@ -107,7 +148,7 @@ mod tests {
             subject: "[2016-000042] Interruzione del servizio: Portale è giù",
             text: "Il servizio è interrotto.",
             html: "<p>Il servizio è interrotto.</p>",
-            attachments: &[],
+            ..Content::default()
         };
         let at = "2016-06-23T15:30:00Z".parse().unwrap();
         let (message_id, first) = compose(&settings(), id, &content, at).unwrap();
@@ -140,9 +181,44 @@ mod tests {
             subject: "x",
             text: "x",
             html: "x",
-            attachments: &[],
+            ..Content::default()
         };
         let error = compose(&settings(), Uuid::now_v7(), &content, Utc::now()).unwrap_err();
         assert!(error.contains("not an address"), "{error}");
+    }
+
+    #[test]
+    fn a_reply_names_its_copies_its_answer_address_and_its_thread() {
+        let recipients = vec!["mario.rossi@example.org".to_owned()];
+        let cc = vec!["ufficio@comune.fi.it".to_owned()];
+        let references = vec!["<a@x.org>".to_owned(), "<b@localhost>".to_owned()];
+        let content = Content {
+            recipients: &recipients,
+            cc: &cc,
+            subject: "[2016-000042] Accesso",
+            text: "x",
+            html: "x",
+            reply_to: Some("Assistenza <assistenza@cst.example.org>"),
+            in_reply_to: Some("<a@x.org>"),
+            references: &references,
+            ..Content::default()
+        };
+        let (_, text) = compose(&settings(), Uuid::now_v7(), &content, Utc::now()).unwrap();
+        let parsed = mail_parser::MessageParser::default()
+            .parse(text.as_bytes())
+            .unwrap();
+        assert_eq!(parsed.in_reply_to().as_text(), Some("a@x.org"), "{text}");
+        let thread: Vec<&str> = parsed
+            .references()
+            .as_text_list()
+            .unwrap_or_default()
+            .iter()
+            .map(|id| id.as_ref())
+            .collect();
+        assert_eq!(thread, ["a@x.org", "b@localhost"], "{text}");
+        let reply_to = parsed.reply_to().and_then(|a| a.first()).unwrap();
+        assert_eq!(reply_to.address(), Some("assistenza@cst.example.org"));
+        let copied = parsed.cc().and_then(|a| a.first()).unwrap();
+        assert_eq!(copied.address(), Some("ufficio@comune.fi.it"));
     }
 }

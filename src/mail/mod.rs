@@ -3,8 +3,13 @@
 //! are composed when they are decided and stored in the outbox (`db::outbox`); the outbox
 //! worker (`jobs::outbox_worker`) hands them to the transport.
 
+pub mod acknowledgements;
 pub mod compose;
+pub mod imap_url;
+pub mod inbound;
 pub mod notices;
+pub mod replies;
+pub mod reports;
 pub mod transport;
 
 pub use compose::{Attachment, OutgoingMail, compose};
@@ -22,6 +27,12 @@ api_enum! {
         Sent => "sent",
         /// Undeliverable: refused for good, or out of attempts. An admin may retry it.
         Failed => "failed",
+        /// Sent, then returned by the receiving side (a delivery-status report, a PEC
+        /// `errore-consegna`); `last_error` says why. Never sent again.
+        Bounced => "bounced",
+        /// Sent as certified mail and confirmed delivered by the PEC provider
+        /// (`avvenuta-consegna`).
+        Delivered => "delivered",
     }
 }
 

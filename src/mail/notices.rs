@@ -180,7 +180,7 @@ fn message(
         subject,
         text: &text,
         html: &html,
-        attachments: &[],
+        ..Content::default()
     };
     let (message_id, message) =
         compose(settings, id, &content, event.recorded_at).map_err(internal)?;

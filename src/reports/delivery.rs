@@ -150,6 +150,7 @@ impl Deliverer<'_> {
             text: &text,
             html: &html,
             attachments: std::slice::from_ref(&attachment),
+            ..Content::default()
         };
         let (message_id, message) = compose(self.mail, id, &content, now).map_err(failed)?;
         Ok(OutgoingMail {

@@ -33,7 +33,8 @@ pub fn sla_compliance(
     agency: Option<Uuid>,
     now: DateTime<Utc>,
 ) -> Result<SlaComplianceReport, StoreError> {
-    let mut rows = Vec::new();
+    // SLA.1–SLA.5 open the table, as in the annual report.
+    let mut rows = super::load_monitored::monitored_rows(conn, engine, from, to, now)?;
     for policy in &engine.policies {
         let tally = clock_tally(conn, &policy.code, from, to, agency, now)?;
         let sla = TicketSla {

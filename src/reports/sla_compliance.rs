@@ -40,9 +40,9 @@ pub struct ReportCadence {
 }
 
 /// One row of the table.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct SlaComplianceRow {
-    /// `SLA.6` … `SLA.11`.
+    /// `SLA.1` … `SLA.11`.
     #[schema(max_length = 10)]
     pub code: String,
     #[schema(max_length = 300)]
@@ -85,15 +85,37 @@ pub struct SlaComplianceRow {
     pub deviation_percent: Option<f64>,
     /// SLA.11: the distinct periods for which reports were delivered.
     pub reports_delivered: Option<i64>,
+    /// SLA.1–SLA.5 (availability): the target and the measure in percent (unrounded;
+    /// `null` when nothing was counted).
+    #[schema(format = Double)]
+    pub expected_percent: Option<f64>,
+    #[schema(format = Double)]
+    pub measured_percent: Option<f64>,
+    /// Availability: the calendar's seconds in which the group was up or down, and of those
+    /// the seconds it was down.
+    pub counted_seconds: Option<i64>,
+    pub downtime_seconds: Option<i64>,
+    /// Availability: counted / the calendar's seconds of the period (0 to 1).
+    #[schema(format = Double)]
+    pub coverage: Option<f64>,
+    /// Availability: the group's outages that counted downtime in the period.
+    pub outages: Option<i64>,
+    /// SLA.3 (response time): the target and the statistic measured, in milliseconds.
+    #[schema(format = Double)]
+    pub expected_ms: Option<f64>,
+    #[schema(format = Double)]
+    pub measured_ms: Option<f64>,
+    /// Response time: the check results counted.
+    pub samples: Option<i64>,
+    /// Response time: `max`, `p95`, `p99` or `mean`.
+    #[schema(max_length = 4)]
+    pub statistic: Option<String>,
 }
 
-/// The nearest-rank percentile `p` (0 < p ≤ 1) of `sorted` values.
+/// The nearest-rank percentile `p` (0 < p ≤ 1) of `sorted` values (the engine's rule, which
+/// SLA.3's response times use too).
 pub fn nearest_rank(sorted: &[i64], p: f64) -> Option<i64> {
-    if sorted.is_empty() {
-        return None;
-    }
-    let rank = (p * sorted.len() as f64).ceil() as usize;
-    Some(sorted[rank.clamp(1, sorted.len()) - 1])
+    crate::sla::response_time::nearest_rank(sorted, p)
 }
 
 /// `0,975` → "97,5 %", the Italian way.
@@ -130,10 +152,7 @@ pub fn ticket_row(sla: &TicketSla, tally: &ClockTally, expected_share: f64) -> S
         running: Some(tally.running),
         median_elapsed_seconds: nearest_rank(&sorted, 0.5),
         p90_elapsed_seconds: nearest_rank(&sorted, 0.9),
-        expected_months: None,
-        measured_months: None,
-        deviation_percent: None,
-        reports_delivered: None,
+        ..SlaComplianceRow::default()
     }
 }
 
@@ -172,6 +191,7 @@ pub fn report_row(cadence: &ReportCadence) -> SlaComplianceRow {
         measured_months,
         deviation_percent,
         reports_delivered: Some(cadence.periods_delivered),
+        ..SlaComplianceRow::default()
     }
 }
 
@@ -201,9 +221,17 @@ impl SlaComplianceReport {
             "running",
             "median_elapsed_seconds",
             "p90_elapsed_seconds",
+            "measured_percent",
+            "counted_seconds",
+            "downtime_seconds",
+            "coverage",
+            "outages",
+            "measured_ms",
+            "samples",
         ];
         csv.row(header);
         let number = |n: Option<i64>| n.map(|n| n.to_string()).unwrap_or_default();
+        let decimal = |n: Option<f64>| n.map(|n| n.to_string()).unwrap_or_default();
         for row in &self.rows {
             csv.row([
                 row.code.clone(),
@@ -216,6 +244,13 @@ impl SlaComplianceReport {
                 number(row.running),
                 number(row.median_elapsed_seconds),
                 number(row.p90_elapsed_seconds),
+                decimal(row.measured_percent),
+                number(row.counted_seconds),
+                number(row.downtime_seconds),
+                decimal(row.coverage),
+                number(row.outages),
+                decimal(row.measured_ms),
+                number(row.samples),
             ]);
         }
         csv.finish()

@@ -47,7 +47,11 @@ pub struct CalendarDefinition {
 #[serde(deny_unknown_fields)]
 pub struct DayHours {
     /// `monday` … `sunday`.
-    #[schema(max_length = 10, example = "monday")]
+    #[schema(
+        max_length = 10,
+        pattern = "^(monday|tuesday|wednesday|thursday|friday|saturday|sunday)$",
+        example = "monday"
+    )]
     pub day: String,
     /// Intervals `[open, close)` in local time; they may not overlap.
     #[schema(max_items = 24)]
@@ -58,11 +62,19 @@ pub struct DayHours {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct OpeningHours {
-    /// `HH:MM` (or `HH:MM:SS`), from `00:00`.
-    #[schema(max_length = 8, pattern = r"^\d{2}:\d{2}(:\d{2})?$", example = "08:30")]
+    /// `HH:MM` (or `HH:MM:SS`), from `00:00` to `23:59:59`.
+    #[schema(
+        max_length = 8,
+        pattern = r"^([01]\d|2[0-3]):[0-5]\d(:[0-5]\d)?$",
+        example = "08:30"
+    )]
     pub open: String,
     /// `HH:MM` (or `HH:MM:SS`), after `open`; `24:00` is the end of the day.
-    #[schema(max_length = 8, pattern = r"^\d{2}:\d{2}(:\d{2})?$", example = "13:00")]
+    #[schema(
+        max_length = 8,
+        pattern = r"^(([01]\d|2[0-3]):[0-5]\d(:[0-5]\d)?|24:00(:00)?)$",
+        example = "13:00"
+    )]
     pub close: String,
 }
 
@@ -74,7 +86,11 @@ pub struct HolidayDefinition {
     pub name: String,
     /// `MM-DD` for a fixed date; `easter_monday`, `good_friday`, `easter`, `ascension`,
     /// `pentecost`, `whit_monday`, `corpus_christi`, or `easter+N` / `easter-N`.
-    #[schema(max_length = 20, example = "12-07")]
+    #[schema(
+        max_length = 20,
+        pattern = r"^((0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])|good_friday|easter|easter_monday|ascension|pentecost|whit_monday|corpus_christi|easter[+-]\d{1,3})$",
+        example = "12-07"
+    )]
     pub date: String,
     /// The first year it applies (default: always).
     #[schema(minimum = 1900, maximum = 2400)]

@@ -3,6 +3,7 @@
 
 use super::calendar::{Calendar, CalendarError, Closure};
 use super::clock::{Clock, TicketFacts, compute};
+use super::monitored::MonitoredSla;
 use super::policy::SlaPolicy;
 use chrono::{DateTime, Utc};
 use std::collections::BTreeMap;
@@ -17,6 +18,8 @@ pub struct SlaEngine {
     /// Each calendar's version: it grows with every change of its definition or closures,
     /// and every stored clock carries the version it was computed with.
     pub versions: BTreeMap<String, i64>,
+    /// SLA.1–SLA.5, measured by monitoring (none unless configured with `with_monitored`).
+    pub monitored: Vec<MonitoredSla>,
 }
 
 impl SlaEngine {
@@ -51,6 +54,7 @@ impl SlaEngine {
             policies,
             at_risk_share,
             versions: BTreeMap::new(),
+            monitored: Vec::new(),
         })
     }
 
@@ -58,6 +62,27 @@ impl SlaEngine {
     pub fn with_versions(mut self, versions: BTreeMap<String, i64>) -> SlaEngine {
         self.versions = versions;
         self
+    }
+
+    /// The same engine, measuring `monitored` (each naming a calendar that exists).
+    pub fn with_monitored(mut self, monitored: Vec<MonitoredSla>) -> Result<SlaEngine, String> {
+        if let Some(sla) = monitored
+            .iter()
+            .find(|sla| !self.calendars.contains_key(&sla.calendar))
+        {
+            return Err(format!(
+                "{} uses calendar `{}`, which does not exist (known: {})",
+                sla.code,
+                sla.calendar,
+                self.calendars
+                    .keys()
+                    .cloned()
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ));
+        }
+        self.monitored = monitored;
+        Ok(self)
     }
 
     /// The version of calendar `name` (0 when unknown: a clock computed with it is stale).
@@ -108,6 +133,7 @@ impl SlaEngine {
             policies: self.policies.clone(),
             at_risk_share: self.at_risk_share,
             versions: self.versions.clone(),
+            monitored: self.monitored.clone(),
         })
     }
 

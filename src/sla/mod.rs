@@ -2,13 +2,17 @@
 //! no clock (`now` is always an argument), nothing from `db/`, `http/` or `jobs/`.
 
 pub mod arithmetic;
+pub mod availability;
+pub mod availability_outages;
 pub mod calendar;
 pub mod clock;
 pub mod definition;
 pub mod engine;
 pub mod holidays;
 pub mod interruptions;
+pub mod monitored;
 pub mod policy;
+pub mod response_time;
 
 pub use arithmetic::CountedSpan;
 pub use calendar::{Calendar, CalendarError, Closure, DayInterval, WeeklySchedule};
@@ -20,5 +24,9 @@ pub use policy::{SlaPolicy, default_policies};
 
 #[cfg(test)]
 mod arithmetic_tests;
+#[cfg(test)]
+mod availability_properties;
+#[cfg(test)]
+mod availability_tests;
 #[cfg(test)]
 mod properties;

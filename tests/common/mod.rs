@@ -7,8 +7,12 @@
     reason = "each test binary uses a different part of the helpers"
 )]
 
+pub mod access;
 pub mod calendars;
 mod database;
+pub mod imap;
+pub mod mail_in;
+pub mod oidc;
 pub mod public;
 pub mod smtp;
 
@@ -88,6 +92,16 @@ pub fn spawn_app_with(settings: Settings) -> TestApp {
     spawn_on(url, settings, Some(database), i64::MIN)
 }
 
+/// A service whose clock reads `now` (RFC 3339) from its start, so that its background jobs
+/// (the sweeps at start among them) never see the system clock.
+pub fn spawn_app_at(now: &str) -> TestApp {
+    let (database, url) = fresh_database();
+    let micros = chrono::DateTime::parse_from_rfc3339(now)
+        .expect("an RFC 3339 instant")
+        .timestamp_micros();
+    spawn_on(url, test_settings(), Some(database), micros)
+}
+
 impl TestApp {
     /// Another instance of the service on this app's database, with its own clock (following
     /// the system clock until set). Its `admin` token is this app's.
@@ -125,7 +139,7 @@ fn spawn_on(
         });
     let pool = helpdesk::app::open_database(&settings).expect("open the test database");
     let server_pool = pool.clone();
-    let admin = helpdesk::app::bootstrap_admin(&pool, chrono::Utc::now())
+    let admin = helpdesk::app::bootstrap_admin(&settings, &pool, chrono::Utc::now())
         .expect("bootstrap")
         .unwrap_or_default();
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind port 0");
@@ -324,6 +338,48 @@ impl TestApp {
     }
 
     /// Sends a PATCH with a JSON body.
+    /// Runs SQL on the app's database, whichever backend it is.
+    pub fn execute_sql(&self, sql: &str) {
+        use diesel::connection::SimpleConnection;
+        let mut conn = self.pool.get().unwrap();
+        match &mut *conn {
+            helpdesk::db::DbConnection::Sqlite(c) => c.batch_execute(sql).unwrap(),
+            helpdesk::db::DbConnection::Postgresql(c) => c.batch_execute(sql).unwrap(),
+        }
+    }
+
+    /// Undoes `folders` (the last first) and applies them again (the first first), as diesel
+    /// would run each: in a transaction, unless the migration holds its own. Name with the one to
+    /// rerun every later migration that changed the same tables, so each `down.sql` meets the
+    /// schema it was written for.
+    pub fn rerun_migrations(&self, folders: &[&str]) {
+        let backend = if self.database_url.starts_with("postgres") {
+            "postgres"
+        } else {
+            "sqlite"
+        };
+        let run = |folder: &str, file: &str| {
+            let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("migrations")
+                .join(backend)
+                .join(folder);
+            let own_transaction = std::fs::read_to_string(dir.join("metadata.toml"))
+                .is_ok_and(|metadata| metadata.contains("run_in_transaction = false"));
+            let sql = std::fs::read_to_string(dir.join(file)).unwrap();
+            if own_transaction {
+                self.execute_sql(&sql);
+            } else {
+                self.execute_sql(&format!("BEGIN;\n{sql}\nCOMMIT;"));
+            }
+        };
+        for folder in folders.iter().rev() {
+            run(folder, "down.sql");
+        }
+        for folder in folders {
+            run(folder, "up.sql");
+        }
+    }
+
     pub fn patch(&self, path: &str, token: &str, body: &Value) -> Reply {
         self.send("PATCH", path, Some(token), &[], Some(&body.to_string()))
     }

@@ -121,6 +121,16 @@ pub struct Received {
     pub html: String,
     /// (file name, content) of each attachment.
     pub attachments: Vec<(String, Vec<u8>)>,
+    /// The addresses of `Cc`.
+    pub cc: Vec<String>,
+    /// The address of `Reply-To`.
+    pub reply_to: Option<String>,
+    /// `In-Reply-To`, `<id@domain>`.
+    pub in_reply_to: Option<String>,
+    /// `References`, each `<id@domain>`, in order.
+    pub references: Vec<String>,
+    /// The content type of the top part (`multipart/alternative`, …).
+    pub content_type: String,
 }
 
 pub fn parse(raw: &str) -> Received {
@@ -133,15 +143,24 @@ pub fn parse(raw: &str) -> Received {
             .map(|value| value.trim().to_owned())
             .unwrap_or_default()
     };
-    let to = message
-        .to()
-        .map(|addresses| {
+    let addresses = |list: Option<&mail_parser::Address>| -> Vec<String> {
+        list.map(|addresses| {
             addresses
                 .iter()
                 .filter_map(|a| a.address().map(str::to_owned))
                 .collect()
         })
-        .unwrap_or_default();
+        .unwrap_or_default()
+    };
+    let to = addresses(message.to());
+    let ids = |value: &mail_parser::HeaderValue| -> Vec<String> {
+        value
+            .as_text_list()
+            .unwrap_or_default()
+            .iter()
+            .map(|id| format!("<{id}>"))
+            .collect()
+    };
     Received {
         subject: message.subject().unwrap_or_default().to_owned(),
         message_id: message.message_id().unwrap_or_default().to_owned(),
@@ -168,5 +187,16 @@ pub fn parse(raw: &str) -> Received {
                 )
             })
             .collect(),
+        cc: addresses(message.cc()),
+        reply_to: addresses(message.reply_to()).into_iter().next(),
+        in_reply_to: ids(message.in_reply_to()).into_iter().next(),
+        references: ids(message.references()),
+        content_type: message
+            .content_type()
+            .map(|ct| match &ct.c_subtype {
+                Some(sub) => format!("{}/{sub}", ct.c_type),
+                None => ct.c_type.to_string(),
+            })
+            .unwrap_or_default(),
     }
 }

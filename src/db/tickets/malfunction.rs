@@ -38,14 +38,26 @@ pub fn insert_affected_agencies(
     ticket_id: Uuid,
     agency_ids: &[Uuid],
 ) -> Result<(), StoreError> {
-    for agency_id in agency_ids {
-        diesel::insert_into(ticket_affected_agencies::table)
-            .values((
-                ticket_affected_agencies::ticket_id.eq(ticket_id.to_string()),
-                ticket_affected_agencies::agency_id.eq(agency_id.to_string()),
-            ))
-            .execute(conn)?;
-    }
+    insert_affected_agencies_of(conn, &[(ticket_id, agency_ids)])
+}
+
+/// The affected agencies of several tickets, in one statement.
+pub fn insert_affected_agencies_of(
+    conn: &mut DbConnection,
+    tickets: &[(Uuid, &[Uuid])],
+) -> Result<(), StoreError> {
+    let rows: Vec<_> = tickets
+        .iter()
+        .flat_map(|(ticket_id, agency_ids)| {
+            agency_ids.iter().map(move |agency_id| {
+                (
+                    ticket_affected_agencies::ticket_id.eq(ticket_id.to_string()),
+                    ticket_affected_agencies::agency_id.eq(agency_id.to_string()),
+                )
+            })
+        })
+        .collect();
+    crate::db::insert_rows!(conn, ticket_affected_agencies::table, &rows)?;
     Ok(())
 }
 

@@ -14,9 +14,10 @@ use crate::domain::lifecycle::{EventRules, decide};
 use crate::domain::notice::touches_notices;
 use crate::domain::ticket::Ticket;
 use crate::domain::ticket::TicketEvent;
-use crate::domain::{Action, EventCommand, Principal, VersionCheck};
+use crate::domain::{Action, EventCommand, Principal, ReplyChannel, VersionCheck};
 use crate::mail::MailSettings;
 use crate::mail::notices::{agency_notices, public_notice};
+use crate::mail::replies::reply_mail;
 use crate::sla::SlaEngine;
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
@@ -89,9 +90,16 @@ fn apply_event(
             current: ticket.version,
         });
     }
-    let assignee = match command.assignee_id {
-        Some(id) => find_user(conn, id)?.map(|user| user.principal),
-        None => None,
+    let assignee = match command
+        .assignee_id
+        .map(|id| find_user(conn, id))
+        .transpose()?
+    {
+        Some(Some(user)) if !user.active => {
+            let refused = crate::domain::Invalid::one("assignee_id", "is a deactivated user");
+            return Err(refused.into());
+        }
+        found => found.flatten().map(|user| user.principal),
     };
     let now = truncate_to_micros(now);
     let command = EventCommand {
@@ -149,14 +157,23 @@ fn apply_event(
             agency_notices(context.mail, &ticket, &history, &event, &agencies)?
         }
         Action::NotifyUsers => public_notice(context.mail, &ticket, &history, &event)?,
+        // A phone reply was spoken: nothing to send.
+        Action::Reply if command.channel == Some(ReplyChannel::Email) => {
+            let thread = crate::db::mail_threads::reply_thread(conn, &ticket)?;
+            vec![reply_mail(context.mail, &ticket, &event, &thread)?]
+        }
         _ => Vec::new(),
     };
     let mut event = event;
     if !mails.is_empty() {
         let recipients: Vec<&String> = mails.iter().flat_map(|m| &m.recipients).collect();
+        let outbox_ids: Vec<String> = mails.iter().map(|m| m.id.to_string()).collect();
         event
             .details
             .insert("recipients".into(), serde_json::json!(recipients));
+        event
+            .details
+            .insert("outbox_ids".into(), serde_json::json!(outbox_ids));
     }
     history.push(event.clone());
     let clocks = clocks_of(engine, &ticket, &history, agency_calendar.as_deref())?;
@@ -190,6 +207,10 @@ fn apply_event(
         });
     }
     insert_event(conn, &event)?;
+    // The received message this event records is ingested with it, or not at all.
+    if let Some(inbound_id) = command.inbound_id {
+        crate::db::inbound::mark_ingested(conn, inbound_id, Some(ticket_id), Some(event.id), now)?;
+    }
     record_interruption(conn, &event)?;
     follow_ticket_event(conn, &mut ticket, &history, &event, now)?;
     enqueue(conn, &mails, now)?;

@@ -29,8 +29,13 @@ pub struct DeadlinesRequest {
 /// One deadline to compute.
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct DeadlineItem {
+    /// In the years 1900 to 2400, which the calendars answer for.
+    #[schema(
+        pattern = r"^(19\d\d|2[0-3]\d\d|2400)-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])T([01]\d|2[0-3]):[0-5]\d:[0-5]\d(\.\d{1,9})?(Z|[+-]([01]\d|2[0-3]):[0-5]\d)$"
+    )]
     pub start: DateTime<Utc>,
-    #[schema(minimum = 0)]
+    /// At most ten years of seconds.
+    #[schema(minimum = 0, maximum = 316_224_000)]
     pub seconds: i64,
 }
 
@@ -45,7 +50,15 @@ pub struct ElapsedRequest {
 /// One range to measure.
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct ElapsedItem {
+    /// In the years 1900 to 2400, which the calendars answer for.
+    #[schema(
+        pattern = r"^(19\d\d|2[0-3]\d\d|2400)-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])T([01]\d|2[0-3]):[0-5]\d:[0-5]\d(\.\d{1,9})?(Z|[+-]([01]\d|2[0-3]):[0-5]\d)$"
+    )]
     pub from: DateTime<Utc>,
+    /// The same.
+    #[schema(
+        pattern = r"^(19\d\d|2[0-3]\d\d|2400)-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])T([01]\d|2[0-3]):[0-5]\d:[0-5]\d(\.\d{1,9})?(Z|[+-]([01]\d|2[0-3]):[0-5]\d)$"
+    )]
     pub to: DateTime<Utc>,
 }
 
@@ -158,7 +171,7 @@ async fn compute_batch<T>(
 /// bad item is named in the error.
 #[utoipa::path(
     post, path = "/calendars/{name}/deadlines", tag = "calendars", operation_id = "compute_deadlines",
-    params(("name" = String, Path, description = "`default` or `24x7`.", max_length = 50)),
+    params(("name" = String, Path, description = "`default` or `24x7`.", max_length = 50, pattern = r"^[A-Za-z0-9_-]+$")),
     request_body = DeadlinesRequest,
     responses((status = 200, description = "The deadlines, in the order asked.", body = DeadlineList)),
     security(("bearer" = []))
@@ -200,7 +213,7 @@ pub async fn compute_deadlines(
 /// when `to` is before `from`), in the order given; up to 10,000 items.
 #[utoipa::path(
     post, path = "/calendars/{name}/elapsed", tag = "calendars", operation_id = "compute_elapsed",
-    params(("name" = String, Path, description = "`default` or `24x7`.", max_length = 50)),
+    params(("name" = String, Path, description = "`default` or `24x7`.", max_length = 50, pattern = r"^[A-Za-z0-9_-]+$")),
     request_body = ElapsedRequest,
     responses((status = 200, description = "The business seconds, in the order asked.", body = ElapsedList)),
     security(("bearer" = []))

@@ -32,11 +32,22 @@ fn widened(
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateClosureRequest {
-    #[schema(required = true)]
+    /// A local day of the years 1900 to 2400.
+    #[schema(
+        required = true,
+        nullable = false,
+        pattern = r"^(19\d\d|2[0-3]\d\d|2400)-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$"
+    )]
     pub first_day: Option<NaiveDate>,
-    /// Default: `first_day` (a single day).
+    /// Default: `first_day` (a single day); not before it, and at most a year after.
+    #[schema(pattern = r"^(19\d\d|2[0-3]\d\d|2400)-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$")]
     pub last_day: Option<NaiveDate>,
-    #[schema(required = true, max_length = 500, example = "Ponte dell'Immacolata")]
+    #[schema(
+        required = true,
+        nullable = false,
+        max_length = 500,
+        example = "Ponte dell'Immacolata"
+    )]
     pub reason: Option<String>,
 }
 
@@ -49,7 +60,7 @@ pub struct CreateClosureRequest {
 /// another closure is a conflict (409).
 #[utoipa::path(
     post, path = "/calendars/{name}/closures", tag = "calendars", operation_id = "create_closure",
-    params(("name" = String, Path, description = "A calendar other than `24x7`.", max_length = 50)),
+    params(("name" = String, Path, description = "A calendar other than `24x7`.", max_length = 50, pattern = r"^[A-Za-z0-9_-]+$")),
     request_body = CreateClosureRequest,
     responses(
         (status = 201, description = "The calendar with the new closure.", body = super::CalendarResponse),
@@ -114,7 +125,7 @@ pub async fn create_closure(
 /// counted in them follow within seconds, as for a new closure.
 #[utoipa::path(
     delete, path = "/calendars/{name}/closures/{date}", tag = "calendars", operation_id = "remove_closure",
-    params(("name" = String, Path, description = "The calendar.", max_length = 50),
+    params(("name" = String, Path, description = "The calendar.", max_length = 50, pattern = r"^[A-Za-z0-9_-]+$"),
         ("date" = NaiveDate, Path, description = "A day of the closure (YYYY-MM-DD).")),
     responses((status = 200, description = "The calendar without the closure.", body = super::CalendarResponse)),
     security(("bearer" = []))

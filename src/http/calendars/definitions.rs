@@ -24,7 +24,7 @@ use utoipa::ToSchema;
 #[serde(deny_unknown_fields)]
 pub struct PutCalendarRequest {
     /// The calendar's name, as in the path (may be left out).
-    #[schema(max_length = 50)]
+    #[schema(max_length = 50, pattern = r"^[A-Za-z0-9_-]+$")]
     pub name: Option<String>,
     #[schema(max_length = 50, example = "Europe/Rome")]
     pub time_zone: String,
@@ -108,7 +108,7 @@ fn check_request(
 /// a change made since you read it.
 #[utoipa::path(
     put, path = "/calendars/{name}", tag = "calendars", operation_id = "define_calendar",
-    params(("name" = String, Path, description = "The calendar's name.", max_length = 50),
+    params(("name" = String, Path, description = "The calendar's name.", max_length = 50, pattern = r"^[A-Za-z0-9_-]+$"),
         ("If-Match" = Option<String>, Header, description = "The ETag last read; 412 if the calendar changed since.", max_length = 30)),
     request_body = PutCalendarRequest,
     responses(
@@ -117,7 +117,6 @@ fn check_request(
         (status = 201, description = "The new calendar.", body = super::CalendarResponse,
             headers(("ETag" = String, description = "The calendar's version."))),
         (status = 409, description = "The calendar was created meanwhile by another request.", body = Problem, content_type = "application/problem+json"),
-        (status = 412, description = "The calendar changed since the If-Match version.", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []))
 )]
@@ -164,13 +163,12 @@ pub async fn put_calendar(
 /// configured calendar without an API definition cannot be removed (409).
 #[utoipa::path(
     delete, path = "/calendars/{name}", tag = "calendars", operation_id = "remove_calendar",
-    params(("name" = String, Path, description = "The calendar's name.", max_length = 50),
+    params(("name" = String, Path, description = "The calendar's name.", max_length = 50, pattern = r"^[A-Za-z0-9_-]+$"),
         ("If-Match" = Option<String>, Header, description = "The ETag last read; 412 if the calendar changed since.", max_length = 30)),
     responses(
         (status = 204, description = "The calendar is gone."),
         (status = 200, description = "The configuration's definition counts again.", body = super::CalendarResponse),
         (status = 409, description = "An SLA, an agency or a clock still uses the calendar, or it is built in.", body = Problem, content_type = "application/problem+json"),
-        (status = 412, description = "The calendar changed since the If-Match version.", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []))
 )]

@@ -15,6 +15,7 @@ use super::input::{etag, parse_query};
 use super::problem::ApiError;
 use crate::db;
 use crate::db::calendars::StoredCalendar;
+use crate::sla::definition::{DayHours, HolidayDefinition};
 use crate::sla::{Calendar, CalendarDefinition, Closure};
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -48,8 +49,18 @@ impl From<&Closure> for ClosureResponse {
 pub struct CalendarResponse {
     #[schema(max_length = 50, example = "default")]
     pub name: String,
-    #[serde(flatten)]
-    pub definition: CalendarDefinition,
+    // The definition's fields one by one rather than `#[serde(flatten)]`: the schema of a
+    // flattened `CalendarDefinition` (which refuses unknown fields) would refuse the rest of
+    // this response.
+    /// An IANA time zone: the hours and holidays are local to it.
+    #[schema(max_length = 50, example = "Europe/Rome")]
+    pub time_zone: String,
+    /// The opening hours of every weekday, `monday` first; a closed day has none.
+    #[schema(max_items = 7)]
+    pub week: Vec<DayHours>,
+    /// Days closed every year (a holiday on a weekend is not moved).
+    #[schema(max_items = 100)]
+    pub holidays: Vec<HolidayDefinition>,
     /// Every second counts (`24x7`: no schedule, no holidays, no closures).
     pub always_open: bool,
     #[schema(max_items = 10000)]
@@ -88,9 +99,16 @@ pub(super) fn describe(
         _ if state.settings.calendars.contains_key(&calendar.name) => "configuration",
         _ => "built_in",
     };
+    let CalendarDefinition {
+        time_zone,
+        week,
+        holidays,
+    } = CalendarDefinition::of(calendar);
     CalendarResponse {
         name: calendar.name.clone(),
-        definition: CalendarDefinition::of(calendar),
+        time_zone,
+        week,
+        holidays,
         always_open: calendar.always_open,
         closures: calendar
             .closures
@@ -190,7 +208,7 @@ pub async fn list_calendars(
 /// `ETag`), where it is defined, and how many clocks still wait to follow its last change.
 #[utoipa::path(
     get, path = "/calendars/{name}", tag = "calendars", operation_id = "read_calendar",
-    params(("name" = String, Path, description = "`default`, `24x7` or a defined calendar.", max_length = 50)),
+    params(("name" = String, Path, description = "`default`, `24x7` or a defined calendar.", max_length = 50, pattern = r"^[A-Za-z0-9_-]+$")),
     responses((status = 200, description = "The calendar.", body = CalendarResponse,
         headers(("ETag" = String, description = "The calendar's version.")))),
     security(("bearer" = []))
@@ -238,7 +256,7 @@ pub struct ClosedDayList {
 /// as it falls; it is not moved).
 #[utoipa::path(
     get, path = "/calendars/{name}/holidays", tag = "calendars", operation_id = "calendar_holidays",
-    params(("name" = String, Path, description = "`default` or `24x7`.", max_length = 50), HolidaysQuery),
+    params(("name" = String, Path, description = "`default` or `24x7`.", max_length = 50, pattern = r"^[A-Za-z0-9_-]+$"), HolidaysQuery),
     responses((status = 200, description = "The closed days.", body = ClosedDayList)),
     security(("bearer" = []))
 )]

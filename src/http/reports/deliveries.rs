@@ -21,13 +21,23 @@ use uuid::Uuid;
 #[serde(deny_unknown_fields)]
 pub struct CreateDeliveriesRequest {
     /// `2016-Q4`, `2016-H2`, `2016-11` or `2016`; or give `from` and `to`.
-    #[schema(max_length = 20, example = "2016-Q4")]
+    #[schema(
+        max_length = 20,
+        pattern = r"^(19[7-9]\d|[2-9]\d{3})(-(Q[1-4]|H[12]|0[1-9]|1[0-2]))?$",
+        example = "2016-Q4"
+    )]
     pub period: Option<String>,
     /// Start (inclusive): an RFC 3339 instant or a date (local midnight, Europe/Rome).
-    #[schema(max_length = 40)]
+    #[schema(
+        max_length = 40,
+        pattern = r"^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])(T([01]\d|2[0-3]):[0-5]\d:[0-5]\d(\.\d{1,9})?(Z|[+-]([01]\d|2[0-3]):[0-5]\d))?$"
+    )]
     pub from: Option<String>,
     /// End (exclusive), same forms.
-    #[schema(max_length = 40)]
+    #[schema(
+        max_length = 40,
+        pattern = r"^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])(T([01]\d|2[0-3]):[0-5]\d:[0-5]\d(\.\d{1,9})?(Z|[+-]([01]\d|2[0-3]):[0-5]\d))?$"
+    )]
     pub to: Option<String>,
     /// The agencies (default: every agency).
     #[schema(max_items = 1000)]
@@ -41,7 +51,8 @@ pub struct CreateDeliveriesRequest {
 pub struct DeliveryResponse {
     pub id: Uuid,
     pub agency_id: Uuid,
-    #[schema(max_length = 40)]
+    /// `2016-Q4` (and the other named periods), or `FROM..TO` as they were asked.
+    #[schema(max_length = 82, example = "2016-Q4")]
     pub period: String,
     pub period_from: DateTime<Utc>,
     pub period_to: DateTime<Utc>,
@@ -100,7 +111,8 @@ pub struct DeliveryOutcome {
 /// The outcome for each agency.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct DeliveryOutcomes {
-    #[schema(max_length = 40)]
+    /// `2016-Q4` (and the other named periods), or `FROM..TO` as they were asked.
+    #[schema(max_length = 82, example = "2016-Q4")]
     pub period: String,
     #[schema(max_items = 1000)]
     pub items: Vec<DeliveryOutcome>,
@@ -245,10 +257,16 @@ pub async fn create_deliveries(
 pub struct ListDeliveriesQuery {
     pub agency_id: Option<Uuid>,
     /// Periods starting at or after (an RFC 3339 instant or a date).
-    #[param(max_length = 40)]
+    #[param(
+        max_length = 40,
+        pattern = r"^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])(T([01]\d|2[0-3]):[0-5]\d:[0-5]\d(\.\d{1,9})?(Z|[+-]([01]\d|2[0-3]):[0-5]\d))?$"
+    )]
     pub from: Option<String>,
     /// Periods ending by.
-    #[param(max_length = 40)]
+    #[param(
+        max_length = 40,
+        pattern = r"^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])(T([01]\d|2[0-3]):[0-5]\d:[0-5]\d(\.\d{1,9})?(Z|[+-]([01]\d|2[0-3]):[0-5]\d))?$"
+    )]
     pub to: Option<String>,
     /// At most this many, 1 to 1000 (default 200).
     #[param(minimum = 1, maximum = 1000)]
@@ -262,7 +280,8 @@ pub struct ListDeliveriesQuery {
 #[utoipa::path(
     get, path = "/reports/malfunctions/deliveries", tag = "reports", operation_id = "list_report_deliveries",
     params(ListDeliveriesQuery),
-    responses((status = 200, description = "The deliveries.", body = DeliveryList)),
+    responses((status = 200, description = "The deliveries.", body = DeliveryList),
+        (status = 422, description = "`from` or `to` is a leap second.", body = crate::http::problem::Problem, content_type = "application/problem+json")),
     security(("bearer" = []))
 )]
 pub async fn list_deliveries(

@@ -26,7 +26,8 @@ use actix_web::{HttpRequest, HttpResponse, web};
         (String = "text/csv"),
         (String = "text/html"),
         (String = "text/plain"))),
-        (status = 406, description = "`Accept` allows none of JSON, CSV, HTML and plain text.", body = crate::http::problem::Problem, content_type = "application/problem+json")),
+        (status = 406, description = "`Accept` allows none of JSON, CSV, HTML and plain text.", body = crate::http::problem::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`from` or `to` is a leap second.", body = crate::http::problem::Problem, content_type = "application/problem+json")),
     security(("bearer" = []))
 )]
 pub async fn get_malfunction_report(

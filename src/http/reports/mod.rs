@@ -2,6 +2,7 @@
 //! malfunction report (`malfunctions`) and its deliveries (`deliveries`), as JSON, CSV,
 //! HTML or text by `Accept`.
 
+pub mod availability;
 pub mod deliveries;
 pub mod malfunctions;
 pub mod sla;
@@ -26,10 +27,18 @@ use uuid::Uuid;
 pub struct ReportQuery {
     /// Start (inclusive): an RFC 3339 instant or a date (local midnight, Europe/Rome).
     /// Default: the beginning of the records.
-    #[param(max_length = 40, example = "2016-01-01")]
+    #[param(
+        max_length = 40,
+        pattern = r"^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])(T([01]\d|2[0-3]):[0-5]\d:[0-5]\d(\.\d{1,9})?(Z|[+-]([01]\d|2[0-3]):[0-5]\d))?$",
+        example = "2016-01-01"
+    )]
     pub from: Option<String>,
     /// End (exclusive), same forms. Default: no end.
-    #[param(max_length = 40, example = "2017-01-01")]
+    #[param(
+        max_length = 40,
+        pattern = r"^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])(T([01]\d|2[0-3]):[0-5]\d:[0-5]\d(\.\d{1,9})?(Z|[+-]([01]\d|2[0-3]):[0-5]\d))?$",
+        example = "2017-01-01"
+    )]
     pub to: Option<String>,
     pub agency_id: Option<Uuid>,
 }
@@ -179,7 +188,8 @@ pub(crate) fn negotiate(request: &HttpRequest, offered: &[Format]) -> Result<For
         (StatusByLevel = "application/json"),
         (String = "text/csv"),
         (String = "text/plain"))),
-        (status = 406, description = "`Accept` allows none of JSON, CSV and plain text.", body = super::problem::Problem, content_type = "application/problem+json")),
+        (status = 406, description = "`Accept` allows none of JSON, CSV and plain text.", body = super::problem::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`from` or `to` is a leap second.", body = super::problem::Problem, content_type = "application/problem+json")),
     security(("bearer" = []))
 )]
 pub async fn get_status_by_level(

@@ -13,8 +13,12 @@ use actix_web::{HttpRequest, HttpResponse, web};
 
 /// SLA compliance report
 ///
-/// One row per SLA (SLA.6–SLA.11) as in the centre's annual report: the commitment, expected
-/// (ATTESO), measured (RILEVATO) and deviation (SCOSTAMENTO). For SLA.6–SLA.10, over the
+/// One row per SLA (SLA.1–SLA.11) as in the centre's annual report: the commitment, expected
+/// (ATTESO), measured (RILEVATO) and deviation (SCOSTAMENTO). For SLA.1–SLA.5, from the
+/// monitor's history over the period up to now (SPEC §9): availability as `99,92 %` with
+/// `expected_percent`, `measured_percent`, `counted_seconds`, `downtime_seconds`, `coverage`
+/// and `outages`; SLA.3's response time as `7 ms` with `expected_ms`, `measured_ms` and
+/// `samples`; "non rilevato" when nothing was measured. For SLA.6–SLA.10, over the
 /// clocks of tickets reported in [`from`, `to`): the share met of those decided, the counts
 /// met / breached / still running, and the median and 90th percentile (nearest rank) of the
 /// time the stopped clocks counted, in each SLA's calendar. For SLA.11, the contract's
@@ -28,7 +32,8 @@ use actix_web::{HttpRequest, HttpResponse, web};
         (String = "text/csv"),
         (String = "text/html"),
         (String = "text/plain"))),
-        (status = 406, description = "`Accept` allows none of JSON, CSV, HTML and plain text.", body = crate::http::problem::Problem, content_type = "application/problem+json")),
+        (status = 406, description = "`Accept` allows none of JSON, CSV, HTML and plain text.", body = crate::http::problem::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`from` or `to` is a leap second.", body = crate::http::problem::Problem, content_type = "application/problem+json")),
     security(("bearer" = []))
 )]
 pub async fn get_sla_report(

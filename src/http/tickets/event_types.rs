@@ -37,12 +37,23 @@ pub struct CreateEventRequest {
     /// For malfunction events: the affected service.
     #[schema(max_length = 200)]
     pub service: Option<String>,
+    /// For a `reply` with `channel: email`: who else receives the message (besides the
+    /// requester).
+    #[schema(max_items = 20)]
+    pub cc: Option<Vec<String>>,
 }
 
 impl CreateEventRequest {
     /// The command, once every field given belongs to the event's `type` (400 naming the
     /// first that does not: a `resolution` on a `reply` would be stored and never read).
     pub fn into_command(self) -> Result<EventCommand, ApiError> {
+        // Only the mail ingest records what a requester wrote (an admin may call both).
+        if self.event_type == Some(Action::RequesterMessage) {
+            return Err(ApiError::Invalid(crate::domain::Invalid::one(
+                "type",
+                "`requester_message` is recorded by the mail channel, not posted",
+            )));
+        }
         if let Some(action) = self.event_type.filter(|a| !is_recorded_by_service(*a)) {
             let given = [
                 ("channel", self.channel.is_some()),
@@ -51,6 +62,7 @@ impl CreateEventRequest {
                 ("reason", self.reason.is_some()),
                 ("assignee_id", self.assignee_id.is_some()),
                 ("service", self.service.is_some()),
+                ("cc", self.cc.is_some()),
             ];
             let accepted = event_fields(action);
             if let Some((field, _)) = given
@@ -78,6 +90,9 @@ impl CreateEventRequest {
             reason: self.reason,
             assignee_id: self.assignee_id,
             service: self.service,
+            cc: self.cc,
+            channel_details: None,
+            inbound_id: None,
         })
     }
 }
@@ -118,9 +133,31 @@ pub struct EventResponse {
     /// For the events of a clock that measures one interruption (SLA.9, SLA.10): which.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub interruption: Option<crate::sla::InterruptionRef>,
-    /// For `notify_agency` and `notify_users`: the addresses the message went to.
+    /// For `notify_agency`, `notify_users` and an e-mail `reply`: the addresses the
+    /// messages went to.
     #[schema(max_items = 1000)]
     pub recipients: Option<Vec<String>>,
+    /// For an e-mail `reply`: the addresses copied.
+    #[schema(max_items = 20)]
+    pub cc: Option<Vec<String>>,
+    /// For `requester_message`: the sender's address, the message's subject and
+    /// `Message-ID`, and the files it brought (`GET /tickets/{id}/attachments/{id}`).
+    #[schema(max_length = 254)]
+    pub from: Option<String>,
+    #[schema(max_length = 1000)]
+    pub subject: Option<String>,
+    #[schema(max_length = 1000)]
+    pub message_id: Option<String>,
+    #[schema(max_items = 1000)]
+    pub attachments: Option<Vec<super::attachments::AttachmentResponse>>,
+    /// For `requester_message`: written by a machine (an out-of-office answer): recorded,
+    /// not answered, and it changed nothing.
+    pub automatic: Option<bool>,
+    /// For the events that write e-mail (`notify_agency`, `notify_users`, an e-mail
+    /// `reply`): the messages in the outbox (`GET /outbox/{id}`; `GET /tickets/{id}` shows
+    /// their delivery state).
+    #[schema(max_items = 1000)]
+    pub outbox_ids: Option<Vec<Uuid>>,
     /// For `malfunction_updated`: the fields that changed.
     #[schema(max_items = 10)]
     pub changed: Option<Vec<String>>,
@@ -181,6 +218,17 @@ impl From<&TicketEvent> for EventResponse {
                 .get("interruption")
                 .and_then(|v| serde_json::from_value(v.clone()).ok()),
             recipients: list("recipients"),
+            cc: list("cc"),
+            from: text("from"),
+            subject: text("subject"),
+            message_id: text("message_id"),
+            attachments: event
+                .details
+                .get("attachments")
+                .and_then(|v| serde_json::from_value(v.clone()).ok()),
+            automatic: event.details.get("automatic").and_then(|v| v.as_bool()),
+            outbox_ids: list("outbox_ids")
+                .map(|ids: Vec<String>| ids.iter().filter_map(|id| id.parse().ok()).collect()),
             changed: list("changed"),
             deadline: text("deadline").and_then(|t| t.parse().ok()),
             calendar: text("calendar"),

@@ -30,18 +30,24 @@ pub struct ListTicketsQuery {
     pub agency_id: Option<Uuid>,
     pub assignee_id: Option<Uuid>,
     /// Reported at or after: an RFC 3339 instant or a date (local midnight, Europe/Rome).
-    #[param(max_length = 40)]
+    #[param(
+        max_length = 40,
+        pattern = r"^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])(T([01]\d|2[0-3]):[0-5]\d:[0-5]\d(\.\d{1,9})?(Z|[+-]([01]\d|2[0-3]):[0-5]\d))?$"
+    )]
     pub reported_from: Option<String>,
     /// Reported before: an RFC 3339 instant or a date.
-    #[param(max_length = 40)]
+    #[param(
+        max_length = 40,
+        pattern = r"^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])(T([01]\d|2[0-3]):[0-5]\d:[0-5]\d(\.\d{1,9})?(Z|[+-]([01]\d|2[0-3]):[0-5]\d))?$"
+    )]
     pub reported_to: Option<String>,
     /// Tickets with an SLA clock in this state now: `running`, `at_risk`, `breached`,
     /// `met` or `paused`.
-    #[param(max_length = 20)]
+    #[param(max_length = 20, pattern = "^(running|at_risk|breached|met|paused)$")]
     pub sla_state: Option<String>,
     /// `reported_at` (oldest first, the default), `-reported_at` (newest first) or
     /// `deadline` (nearest running SLA deadline first; tickets without one last).
-    #[param(max_length = 20)]
+    #[param(max_length = 20, pattern = "^(reported_at|-reported_at|deadline)$")]
     pub sort: Option<String>,
     /// Page size, 1 to 200 (default 50).
     #[param(minimum = 1, maximum = 200)]
@@ -59,7 +65,8 @@ pub struct ListTicketsQuery {
 #[utoipa::path(
     get, path = "/tickets", tag = "tickets", operation_id = "list_tickets",
     params(ListTicketsQuery),
-    responses((status = 200, description = "A page of tickets.", body = TicketList)),
+    responses((status = 200, description = "A page of tickets.", body = TicketList),
+        (status = 422, description = "`reported_from` or `reported_to` is a leap second.", body = crate::http::problem::Problem, content_type = "application/problem+json")),
     security(("bearer" = []))
 )]
 pub async fn list_tickets(
@@ -94,10 +101,7 @@ pub async fn list_tickets(
             ));
         }
     };
-    let limit = query.limit.unwrap_or(DEFAULT_LIMIT);
-    if !(1..=MAX_LIMIT).contains(&limit) {
-        return Err(ApiError::malformed("limit", "must be between 1 and 200"));
-    }
+    let limit = crate::http::input::page_limit(query.limit, DEFAULT_LIMIT, MAX_LIMIT)?;
     let mut filter = TicketFilter {
         status: query.status,
         level: match query.level {

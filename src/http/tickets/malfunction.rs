@@ -67,7 +67,7 @@ impl UpdateTicketRequest {
     responses(
         (status = 200, description = "The ticket after the change.", body = super::TicketResponse,
             headers(("ETag" = String, description = "The ticket's version."))),
-        (status = 412, description = "The ticket changed since the If-Match version.", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Other writers kept changing the ticket while this change was judged; retry.", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "A field is invalid, or the ticket is not a malfunction.", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []))

@@ -1,6 +1,7 @@
 //! `/tickets`: open, list, read, and record events on tickets, with `ETag`/`If-Match`
 //! and `Idempotency-Key`.
 
+pub mod attachments;
 mod event_types;
 pub mod list;
 pub mod malfunction;
@@ -18,9 +19,9 @@ use super::input::{JSON, etag, if_match, parse_id, read_json};
 use super::problem::{ApiError, Problem};
 use crate::db;
 use crate::db::clocks::StoredClock;
-use crate::db::tickets::IdempotencyKey;
+use crate::db::tickets::{IdempotencyKey, MailFlags};
+use crate::domain::Role;
 use crate::domain::ticket::Ticket;
-use crate::domain::{Action, Role};
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 use sha2::{Digest, Sha256};
@@ -35,7 +36,7 @@ const MAX_IDEMPOTENCY_KEY: usize = 200;
 #[utoipa::path(
     post, path = "/tickets", tag = "tickets", operation_id = "create_ticket",
     request_body = CreateTicketRequest,
-    params(("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe: same key, same ticket.", max_length = 200)),
+    params(("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe: same key, same ticket. Visible ASCII (and inner spaces).", max_length = 200, pattern = "^[!-~]([ -~]*[!-~])?$")),
     responses(
         (status = 201, description = "The ticket, created now or by an earlier request with the same key.", body = TicketResponse,
             headers(("Location" = String, description = "The ticket's URL."), ("ETag" = String, description = "The ticket's version."))),
@@ -53,8 +54,9 @@ pub async fn create_ticket(
     let new = read_json::<CreateTicketRequest>(&request, payload, JSON, state.body_limits())
         .await?
         .validate(state.now())?;
-    let idempotency = idempotency_key(&request, &new)?;
     let (actor, now, engine) = (caller.0, state.now(), state.engine());
+    let remembered = chrono::TimeDelta::hours(i64::from(state.settings.idempotency_key_hours));
+    let idempotency = idempotency_key(&request, &new, now - remembered)?;
     let created = state
         .ticket_writer
         .create(engine, new, actor, idempotency, now)
@@ -63,6 +65,8 @@ pub async fn create_ticket(
     response.insert_header((header::LOCATION, ticket_location(&created.ticket)));
     if created.replayed {
         response.insert_header(("Idempotency-Replayed", "true"));
+    } else {
+        state.metrics.tickets_created.inc();
     }
     Ok(ticket_response(
         &state,
@@ -75,6 +79,7 @@ pub async fn create_ticket(
 fn idempotency_key(
     request: &HttpRequest,
     new: &crate::domain::ticket::NewTicket,
+    used_since: chrono::DateTime<chrono::Utc>,
 ) -> Result<Option<IdempotencyKey>, ApiError> {
     let Some(value) = request.headers().get("Idempotency-Key") else {
         return Ok(None);
@@ -98,14 +103,17 @@ fn idempotency_key(
     Ok(Some(IdempotencyKey {
         key: key.to_owned(),
         request_hash,
+        used_since,
     }))
 }
 
 /// Read a ticket
 ///
-/// The ticket with its current state, level, assignee and the actions allowed now.
+/// The ticket with its current state, level, assignee and the actions allowed now, and
+/// every e-mail it sent (`messages`) with its delivery state, and the files its mail brought
+/// (`attachments`).
 /// An agency reads its own agency's tickets and the malfunctions that affect it (without
-/// their requester); others answer 404.
+/// their requester and messages); others answer 404.
 #[utoipa::path(
     get, path = "/tickets/{id}", tag = "tickets", operation_id = "read_ticket",
     params(("id" = uuid::Uuid, Path, description = "The ticket's id.")),
@@ -118,8 +126,34 @@ pub async fn get_ticket(
     caller: Caller,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let (ticket, clocks) = readable_ticket(&state, &caller, parse_id("id", &id)?).await?;
+    // The messages and attachments are read after the ticket, in the same call: a message is
+    // written with its event, so each one listed belongs to a version at least as old as the
+    // ticket's.
+    let (ticket, clocks, (messages, attachments)) = readable_ticket_with(
+        &state,
+        &caller,
+        parse_id("id", &id)?,
+        |conn, ticket, flags| {
+            let messages = match flags.has_messages {
+                true => db::outbox::list_ticket_messages(conn, ticket.id)?,
+                false => Vec::new(),
+            };
+            let attachments = match flags.has_attachments {
+                true => db::inbound::list_attachments(conn, ticket.id)?,
+                false => Vec::new(),
+            };
+            Ok((messages, attachments))
+        },
+    )
+    .await?;
     let mut response = TicketResponse::new(&ticket, &clocks, &state.engine(), state.now());
+    response.attachments = Some(attachments.into_iter().map(Into::into).collect());
+    response.messages = Some(
+        messages
+            .into_iter()
+            .map(crate::http::outbox::OutboxEntryResponse::from)
+            .collect(),
+    );
     response.redact_for(&caller.0, &ticket);
     Ok(HttpResponse::Ok()
         .insert_header((header::ETAG, etag(ticket.version)))
@@ -133,17 +167,36 @@ pub(super) async fn readable_ticket(
     caller: &Caller,
     id: uuid::Uuid,
 ) -> Result<(Ticket, Vec<StoredClock>), ApiError> {
+    let (ticket, clocks, ()) = readable_ticket_with(state, caller, id, |_, _, _| Ok(())).await?;
+    Ok((ticket, clocks))
+}
+
+/// `readable_ticket` with what `more` reads of the ticket on the same connection, in one call
+/// off the executor; `more` is told whether the ticket has messages and attachments at all.
+pub(super) async fn readable_ticket_with<T: Send + 'static>(
+    state: &AppState,
+    caller: &Caller,
+    id: uuid::Uuid,
+    more: impl FnOnce(
+        &mut crate::db::DbConnection,
+        &Ticket,
+        MailFlags,
+    ) -> Result<T, crate::db::StoreError>
+    + Send
+    + 'static,
+) -> Result<(Ticket, Vec<StoredClock>, T), ApiError> {
     let found = state
         .run(move |conn| {
-            let Some(ticket) = db::tickets::find_ticket(conn, id)? else {
+            let Some((ticket, flags)) = db::tickets::find_ticket_with_mail_flags(conn, id)? else {
                 return Ok(None);
             };
             let clocks = clocks_of(conn, id)?;
-            Ok(Some((ticket, clocks)))
+            let more = more(conn, &ticket, flags)?;
+            Ok(Some((ticket, clocks, more)))
         })
         .await?;
     found
-        .filter(|(ticket, _)| {
+        .filter(|(ticket, _, _)| {
             caller
                 .0
                 .can_read_ticket_of(ticket.agency_id, &ticket.details.affected_agency_ids)
@@ -192,8 +245,7 @@ pub(super) fn clocks_of(
     responses(
         (status = 201, description = "The event and the ticket after it.", body = EventCreatedResponse,
             headers(("ETag" = String, description = "The ticket's new version."))),
-        (status = 409, description = "The ticket's state does not allow this action.", body = Problem, content_type = "application/problem+json"),
-        (status = 412, description = "The ticket changed since the If-Match version.", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The ticket's state does not allow this action (`allowed_actions` says what it allows), or other writers kept changing the ticket meanwhile (retry).", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []))
 )]
@@ -225,7 +277,7 @@ pub async fn create_ticket_event(
             db::tickets::record_event(conn, &context, id, &command, &expected)
         })
         .await?;
-    if matches!(event.action, Action::NotifyAgency | Action::NotifyUsers) {
+    if event.details.contains_key("outbox_ids") {
         state.outbox_wakeup.notify_one();
     }
     let body = EventCreatedResponse {
@@ -269,9 +321,18 @@ pub async fn list_ticket_events(
                 let mut response = EventResponse::from(event);
                 if recipients_hidden {
                     response.recipients = None;
-                    // Replies are the correspondence with another agency's requester.
-                    if event.action == crate::domain::Action::Reply {
+                    response.cc = None;
+                    // Replies and the requester's messages are the correspondence with
+                    // another agency's requester.
+                    if matches!(
+                        event.action,
+                        crate::domain::Action::Reply | crate::domain::Action::RequesterMessage
+                    ) {
                         response.message = None;
+                        response.from = None;
+                        response.subject = None;
+                        response.message_id = None;
+                        response.attachments = None;
                     }
                 }
                 response

@@ -22,13 +22,14 @@ pub struct CreateTicketRequest {
     /// One line saying what is wrong.
     #[schema(
         required = true,
+        nullable = false,
         max_length = 200,
         example = "Il portale pagamenti non risponde"
     )]
     pub subject: Option<String>,
     #[schema(max_length = 20000)]
     pub description: Option<String>,
-    #[schema(required = true)]
+    #[schema(required = true, nullable = false)]
     pub channel: Option<Channel>,
     /// When the report arrived (default now); SLA clocks start here.
     #[serde(default, deserialize_with = "crate::http::input::optional_instant")]
@@ -170,6 +171,17 @@ pub struct TicketResponse {
     pub sla: Vec<SlaClockResponse>,
     /// The public notice `notify_users` published (on `/public/notices`), until withdrawn.
     pub public_notice_id: Option<Uuid>,
+    /// On `GET /tickets/{id}`: every e-mail the ticket sent (replies to the requester,
+    /// notices), oldest first, with its delivery state (`pending`, `sent`, `failed`,
+    /// `bounced`, `delivered`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(max_items = 10000)]
+    pub messages: Option<Vec<crate::http::outbox::OutboxEntryResponse>>,
+    /// On `GET /tickets/{id}`: the files that came with the ticket's mail, oldest first
+    /// (`GET /tickets/{id}/attachments/{attachment_id}`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(max_items = 10000)]
+    pub attachments: Option<Vec<super::attachments::AttachmentResponse>>,
 }
 
 /// One SLA clock of a ticket (SPEC §3).
@@ -210,6 +222,9 @@ impl TicketResponse {
             self.requester = Requester::default();
             // The requester's own words: another agency's business.
             self.description = String::new();
+            // The correspondence with that requester, and other agencies' contacts.
+            self.messages = None;
+            self.attachments = None;
         }
     }
 
@@ -272,6 +287,8 @@ impl TicketResponse {
             next_deadline: ticket.next_deadline,
             sla,
             public_notice_id: ticket.public_notice_id,
+            messages: None,
+            attachments: None,
         }
     }
 }

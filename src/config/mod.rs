@@ -1,6 +1,11 @@
 //! Typed settings: defaults < optional TOML file < `HELPDESK_*` environment variables
 //! (plus the conventional `DATABASE_URL`). Owns no behaviour beyond loading and checking.
 
+mod access;
+mod monitored;
+pub use access::GroupRole;
+pub use monitored::{MonitoredKind, is_monitored_code, is_system_code, monitored_slas};
+
 use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
 use serde::{Deserialize, Serialize};
@@ -20,7 +25,7 @@ pub struct Settings {
     pub rate_limit_per_second: u32,
     /// Requests a token may burst above its steady rate.
     pub rate_limit_burst: u32,
-    /// Database connections kept in the pool.
+    /// Database connections kept in the pool (default: twice the CPU cores, 4 to 32).
     pub db_pool_size: u32,
     /// Largest request body accepted, in bytes.
     pub max_body_bytes: usize,
@@ -44,6 +49,11 @@ pub struct Settings {
     pub sla_watch_interval_seconds: u64,
     /// Municipality whose patron saint's day closes the default calendar.
     pub patron_saint: String,
+    /// The Alertmanager label whose value is the system's code.
+    pub monitoring_alert_label: String,
+    /// How long a system's hard `down` lasts before it opens (or joins) a malfunction
+    /// ticket, in seconds (0: at once).
+    pub monitoring_ticket_after_seconds: u32,
     /// Per-SLA overrides, e.g. `[sla."SLA.7"] target_seconds = 14400`.
     pub sla: BTreeMap<String, SlaOverride>,
     /// Business calendars besides `default` and `24x7` (or a new `default`), e.g.
@@ -81,6 +91,24 @@ pub struct Settings {
     pub outbox_poll_interval_ms: u64,
     /// Attempts after which an undeliverable message is marked `failed`.
     pub outbox_max_attempts: u32,
+    /// Mail in: a resolved ticket the requester writes to within this many days is reopened;
+    /// later, the message opens a new ticket that names it.
+    pub reopen_window_days: u32,
+    /// Mail in: the largest attachment kept, in bytes; a larger part is left out with a note.
+    pub max_attachment_bytes: usize,
+    /// Mail in: the largest message `POST /inbound/mail` takes, in bytes.
+    pub max_inbound_mail_bytes: usize,
+    /// Mail in: whether the sender of a new ticket gets an acknowledgement with its number.
+    pub mail_acknowledgement: bool,
+    /// Mail in: the most acknowledgements one address gets in an hour (a loop with an
+    /// auto-responder, or a flood, stops there).
+    pub auto_reply_per_sender_per_hour: u32,
+    /// Mail in: the mailboxes to poll, comma-separated: `imaps://user:password@host:993/INBOX`
+    /// (TLS), `imap://…?tls=required` (STARTTLS), plain `imap://` for a server on the same
+    /// host. Empty: no polling.
+    pub imap_url: Secret,
+    /// Mail in: seconds between two polls of a mailbox.
+    pub imap_poll_interval_seconds: u64,
     /// Months per malfunction-report period (1, 3, 6 or 12), aligned to the calendar year.
     pub report_cadence_months: u32,
     /// How long after a period ends its reports are sent, in minutes (late records land).
@@ -99,6 +127,38 @@ pub struct Settings {
     pub report_contract_months: u32,
     /// Share of each ticket SLA's clocks expected to be met (the compliance table's ATTESO).
     pub sla_expected_share: f64,
+    /// How long an `Idempotency-Key` is remembered, in hours: the same key sent later opens
+    /// a new ticket. Older keys are swept hourly.
+    pub idempotency_key_hours: u32,
+    /// Whether `GET /metrics` answers without a token to a caller on the same host (a
+    /// Prometheus beside the service). Turn it off behind a reverse proxy on the same host,
+    /// whose requests all come from loopback; a `metrics` role token always works.
+    pub metrics_from_loopback: bool,
+    /// How long an instance trusts a token it looked up, in seconds: a token revoked, expired
+    /// or of a user deactivated on another instance is refused here within this time (on the
+    /// instance that made the change, at once).
+    pub token_cache_seconds: u64,
+    /// The longest a new token may live, in days; a token asked for without an expiry gets
+    /// this one. Unset: tokens live until revoked.
+    pub token_max_days: Option<u32>,
+    /// The OpenID Connect issuer whose JWTs are accepted as bearer tokens (its discovery
+    /// document is `{issuer}/.well-known/openid-configuration`). Empty: sign-in by the
+    /// helpdesk's own tokens only.
+    pub oidc_issuer: String,
+    /// The audience the JWTs must name (`aud`): the helpdesk's client id at the provider.
+    pub oidc_audience: String,
+    /// The claim that names the person, matched against a user's `oidc_subject`.
+    pub oidc_identity_claim: String,
+    /// The claim listing the person's groups, for `oidc_group_roles`. Empty: no groups.
+    pub oidc_groups_claim: String,
+    /// Groups that make a person a user without an admin linking them, e.g.
+    /// `"helpdesk-l1" = { role = "agent", level = 1 }`.
+    pub oidc_group_roles: BTreeMap<String, GroupRole>,
+    /// The clock skew allowed on a JWT's `exp`, `nbf` and `iat`, in seconds.
+    pub oidc_leeway_seconds: u64,
+    /// A JWT naming a key the cached key set lacks makes the service fetch the provider's
+    /// keys again, at most once per this many seconds (made-up keys cannot flood it).
+    pub oidc_jwks_refetch_seconds: u64,
 }
 
 /// A setting that may hold a password: `Debug` never shows it.
@@ -118,7 +178,9 @@ impl std::fmt::Debug for Secret {
     }
 }
 
-/// Changes to one SLA policy.
+/// Changes to one SLA: a ticket SLA (SLA.6–SLA.10: `target_seconds`, `calendar`,
+/// `pause_while_on_hold`) or one measured by monitoring (SLA.1–SLA.5: `kind`, `systems`, and
+/// the fields of its kind).
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SlaOverride {
@@ -126,6 +188,36 @@ pub struct SlaOverride {
     /// Any calendar: `default`, `24x7`, or one defined in the file or through the API.
     pub calendar: Option<String>,
     pub pause_while_on_hold: Option<bool>,
+    /// SLA.1–SLA.5: `availability` or `response_time`.
+    pub kind: Option<MonitoredKind>,
+    /// SLA.1–SLA.5: the commitment as the table writes it.
+    pub commitment: Option<String>,
+    /// SLA.1–SLA.5: the codes of the systems measured.
+    pub systems: Option<Vec<String>>,
+    /// Availability: `all` or `any`.
+    pub group: Option<crate::sla::availability::GroupRule>,
+    /// Availability: the expected uptime in percent, e.g. `99.0`.
+    pub target_percent: Option<f64>,
+    /// Availability: a member's down stretch shorter than this counts as up.
+    pub min_outage_seconds: Option<i64>,
+    /// Availability: `exclude` or `up`.
+    pub maintenance: Option<crate::sla::availability::MaintenanceRule>,
+    /// Availability: `exclude` or `down`.
+    pub unknown: Option<crate::sla::availability::UnknownRule>,
+    /// Response time: the target in milliseconds.
+    pub target_ms: Option<f64>,
+    /// Response time: `max`, `p95`, `p99` or `mean`.
+    pub statistic: Option<crate::sla::response_time::Statistic>,
+}
+
+/// Twice the CPU cores, at least 4 and at most 32: more connections than that only make
+/// PostgreSQL's backends, the service's own threads and the clients take turns on the cores,
+/// and the slowest requests wait for them (on 2 cores, 16 connections gave `GET /tickets/{id}`
+/// a p99 of 190–300 ms, 4 gave 9–13 ms at the same rate; docs/performance.md). The ceiling
+/// keeps a large host well below PostgreSQL's default `max_connections` (100).
+fn default_pool_size() -> u32 {
+    let cores = std::thread::available_parallelism().map_or(4, std::num::NonZero::get);
+    (cores * 2).clamp(4, 32) as u32
 }
 
 impl Default for Settings {
@@ -135,7 +227,7 @@ impl Default for Settings {
             bind: "127.0.0.1:8080".into(),
             rate_limit_per_second: 2000,
             rate_limit_burst: 4000,
-            db_pool_size: 8,
+            db_pool_size: default_pool_size(),
             max_body_bytes: 256 * 1024,
             max_batch_body_bytes: 4 * 1024 * 1024,
             request_body_timeout_seconds: 30,
@@ -146,6 +238,8 @@ impl Default for Settings {
             sla_at_risk_share: 0.75,
             sla_watch_interval_seconds: 30,
             patron_saint: "firenze".into(),
+            monitoring_alert_label: "system".into(),
+            monitoring_ticket_after_seconds: 0,
             sla: BTreeMap::new(),
             calendars: BTreeMap::new(),
             calendar_reload_seconds: 60,
@@ -161,6 +255,13 @@ impl Default for Settings {
             public_base_url: String::new(),
             outbox_poll_interval_ms: 2000,
             outbox_max_attempts: 12,
+            reopen_window_days: 14,
+            max_attachment_bytes: 10 * 1024 * 1024,
+            max_inbound_mail_bytes: 64 * 1024 * 1024,
+            mail_acknowledgement: true,
+            auto_reply_per_sender_per_hour: 5,
+            imap_url: Secret::default(),
+            imap_poll_interval_seconds: 30,
             report_cadence_months: 3,
             report_send_delay_minutes: 60,
             report_time_zone: "Europe/Rome".into(),
@@ -168,6 +269,17 @@ impl Default for Settings {
             report_catch_up_from: None,
             report_contract_months: 6,
             sla_expected_share: 1.0,
+            idempotency_key_hours: 24,
+            metrics_from_loopback: true,
+            token_cache_seconds: 60,
+            token_max_days: None,
+            oidc_issuer: String::new(),
+            oidc_audience: String::new(),
+            oidc_identity_claim: "sub".into(),
+            oidc_groups_claim: String::new(),
+            oidc_group_roles: BTreeMap::new(),
+            oidc_leeway_seconds: 60,
+            oidc_jwks_refetch_seconds: 10,
         }
     }
 }
@@ -215,6 +327,10 @@ impl Settings {
         );
         anyhow::ensure!(self.db_pool_size > 0, "db_pool_size must be at least 1");
         anyhow::ensure!(
+            (1..=8760).contains(&self.idempotency_key_hours),
+            "idempotency_key_hours must be between 1 and 8760 (a year)"
+        );
+        anyhow::ensure!(
             (0.0..=1.0).contains(&self.sla_at_risk_share),
             "sla_at_risk_share must be between 0 and 1"
         );
@@ -239,6 +355,7 @@ impl Settings {
             "calendar_reload_seconds must be at least 1"
         );
         crate::calendars::configured_calendars(self)?;
+        monitored_slas(self)?;
         anyhow::ensure!(
             self.request_body_timeout_seconds >= 1,
             "request_body_timeout_seconds must be at least 1"
@@ -246,6 +363,19 @@ impl Settings {
         anyhow::ensure!(
             self.outbox_poll_interval_ms >= 10,
             "outbox_poll_interval_ms must be at least 10"
+        );
+        anyhow::ensure!(
+            self.max_inbound_mail_bytes >= 1024,
+            "max_inbound_mail_bytes must be at least 1024"
+        );
+        anyhow::ensure!(
+            self.imap_poll_interval_seconds >= 1,
+            "imap_poll_interval_seconds must be at least 1"
+        );
+        crate::mail::imap_url::parse_mailboxes(self.imap_url.expose())?;
+        anyhow::ensure!(
+            self.reopen_window_days <= 3650,
+            "reopen_window_days must be at most 3650 (ten years)"
         );
         anyhow::ensure!(
             self.outbox_max_attempts >= 1,
@@ -280,10 +410,9 @@ impl Settings {
             "public_base_url must be an http:// or https:// URL without a trailing slash, \
              like https://stato.example.org"
         );
+        self.check_access()?;
         self.report_zone()?;
         self.report_catch_up_instant()?;
-        crate::mail::MailSettings::from_settings(self)?;
-        crate::mail::Mailer::from_settings(self)?;
         Ok(())
     }
 }

@@ -1,6 +1,10 @@
 //! What the `helpdesk report …` commands do, for operators and cron: the reports in any
 //! format, and sending a period's malfunction reports. The binary parses and prints; this
-//! does the work (and is what the tests call).
+//! does the work (and is what the tests call). `users` does the same for users and tokens;
+//! `mailgate` hands a piped message to the service.
+
+pub mod mailgate;
+pub mod users;
 
 use crate::config::Settings;
 use crate::db::{self, Pool};
@@ -22,6 +26,7 @@ pub enum Format {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum ReportKind {
     Sla,
+    Availability,
     Malfunctions,
     StatusByLevel,
 }
@@ -94,6 +99,23 @@ pub fn report(
                 Format::Csv => report.to_csv(),
                 Format::Html => report.to_html(centre).map_err(anyhow::Error::msg)?,
                 Format::Text => report.to_text(centre).map_err(anyhow::Error::msg)?,
+            }
+        }
+        ReportKind::Availability => {
+            // Systems belong to no single agency: an agency's report lists those of its
+            // services.
+            let systems: Vec<_> = db::systems::list_systems(&mut conn)?
+                .into_iter()
+                .filter(|s| agency.is_none_or(|a| s.agency_ids.contains(&a.id)))
+                .collect();
+            let report = crate::reports::availability::availability_report(
+                &mut conn, &engine, &systems, from, to, now,
+            )?;
+            match format {
+                Format::Json => serde_json::to_string_pretty(&report)?,
+                Format::Csv => report.to_csv(),
+                Format::Html => report.to_html(centre).map_err(anyhow::Error::msg)?,
+                Format::Text => report.to_text(),
             }
         }
         ReportKind::StatusByLevel => {
