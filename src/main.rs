@@ -70,6 +70,10 @@ enum Command {
         /// Seconds to wait for the service.
         #[arg(long, default_value_t = 120)]
         timeout: u64,
+        /// The helpdesk's address the message was delivered to (Postfix: `${recipient}`);
+        /// replies to the ticket it opens name it as `Reply-To`.
+        #[arg(long)]
+        recipient: Option<String>,
     },
 }
 
@@ -241,9 +245,10 @@ fn main() -> anyhow::Result<()> {
         url,
         token,
         timeout,
+        recipient,
     }) = &cli.command
     {
-        mailgate(url, token, *timeout);
+        mailgate(url, token, recipient.as_deref(), *timeout);
     }
     let settings = Settings::load(cli.config.as_deref()).context("loading settings")?;
     app::check_settings(&settings).context("checking settings")?;
@@ -435,12 +440,18 @@ fn init_logging(settings: &Settings) {
 }
 
 /// Reads one message on standard input and posts it; exits with the mail server's status.
-fn mailgate(url: &str, token: &str, timeout: u64) -> ! {
-    use helpdesk::commands::mailgate::{EX_TEMPFAIL, post_mail};
+fn mailgate(url: &str, token: &str, recipient: Option<&str>, timeout: u64) -> ! {
+    use helpdesk::commands::mailgate::{EX_TEMPFAIL, Gateway, post_mail};
     use std::io::Read;
     let mut raw = Vec::new();
+    let gateway = Gateway {
+        base: url,
+        token,
+        recipient,
+        timeout: std::time::Duration::from_secs(timeout),
+    };
     let (status, said) = match std::io::stdin().read_to_end(&mut raw) {
-        Ok(_) => post_mail(url, token, &raw, std::time::Duration::from_secs(timeout)),
+        Ok(_) => post_mail(&gateway, &raw),
         Err(e) => (EX_TEMPFAIL, format!("cannot read the message: {e}")),
     };
     eprintln!("helpdesk mailgate: {said}");

@@ -24,16 +24,30 @@ pub fn endpoint(base: &str) -> String {
     }
 }
 
-/// Posts `raw` to the service at `base` with `token`; returns the exit status and what to
-/// tell the mail server's log.
-pub fn post_mail(base: &str, token: &str, raw: &[u8], timeout: Duration) -> (u8, String) {
-    let url = endpoint(base);
-    let agent = ureq::AgentBuilder::new().timeout(timeout).build();
-    let answer = agent
+/// Where and how the gateway posts.
+#[derive(Debug, Clone, Copy)]
+pub struct Gateway<'a> {
+    /// The service, `http://host:port` (or the endpoint itself).
+    pub base: &'a str,
+    pub token: &'a str,
+    /// The helpdesk's address the message was delivered to, if the mail server says.
+    pub recipient: Option<&'a str>,
+    pub timeout: Duration,
+}
+
+/// Posts `raw` through `gateway`; returns the exit status and what to tell the mail
+/// server's log.
+pub fn post_mail(gateway: &Gateway, raw: &[u8]) -> (u8, String) {
+    let url = endpoint(gateway.base);
+    let agent = ureq::AgentBuilder::new().timeout(gateway.timeout).build();
+    let mut request = agent
         .post(&url)
-        .set("Authorization", &format!("Bearer {token}"))
-        .set("Content-Type", "message/rfc822")
-        .send_bytes(raw);
+        .set("Authorization", &format!("Bearer {}", gateway.token))
+        .set("Content-Type", "message/rfc822");
+    if let Some(recipient) = gateway.recipient {
+        request = request.query("recipient", recipient);
+    }
+    let answer = request.send_bytes(raw);
     match answer {
         Ok(response) if response.status() == 202 => {
             let body = response.into_string().unwrap_or_default();

@@ -58,6 +58,8 @@ pub struct InboundEntry {
     pub ticket_id: Option<Uuid>,
     pub event_id: Option<Uuid>,
     pub updated_at: DateTime<Utc>,
+    /// The helpdesk's address it was delivered to, when the entrance said.
+    pub recipient: Option<String>,
 }
 
 type EntryColumns = (
@@ -72,6 +74,7 @@ type EntryColumns = (
     Option<String>,
     Option<String>,
     NaiveDateTime,
+    Option<String>,
 );
 
 fn entry_columns() -> (
@@ -86,6 +89,7 @@ fn entry_columns() -> (
     inbound_messages::ticket_id,
     inbound_messages::event_id,
     inbound_messages::updated_at,
+    inbound_messages::recipient,
 ) {
     use inbound_messages::*;
     (
@@ -100,6 +104,7 @@ fn entry_columns() -> (
         ticket_id,
         event_id,
         updated_at,
+        recipient,
     )
 }
 
@@ -119,6 +124,7 @@ fn to_entry(row: EntryColumns) -> Result<InboundEntry, StoreError> {
         ticket_id: uuid("inbound_messages.ticket_id", row.8)?,
         event_id: uuid("inbound_messages.event_id", row.9)?,
         updated_at: from_db_time(row.10),
+        recipient: row.11,
     })
 }
 
@@ -143,6 +149,8 @@ pub struct NewInbound<'a> {
     pub source: &'a str,
     pub received_at: DateTime<Utc>,
     pub stored_by: Option<Uuid>,
+    /// The helpdesk's address it was delivered to, when the entrance knows it.
+    pub recipient: Option<&'a str>,
 }
 
 /// Stores `new` and returns its entry, or the entry of the same message stored before
@@ -164,6 +172,7 @@ pub fn store_inbound(
             inbound_messages::source.eq(new.source),
             inbound_messages::received_at.eq(to_db_time(truncate_to_micros(new.received_at))),
             inbound_messages::stored_by.eq(new.stored_by.map(|u| u.to_string())),
+            inbound_messages::recipient.eq(new.recipient),
             inbound_messages::raw.eq(new.raw),
             inbound_messages::size.eq(new.raw.len() as i64),
             inbound_messages::status.eq(InboundStatus::Stored.as_str()),
@@ -357,6 +366,22 @@ pub fn latest_requester_message(
         .filter(inbound_messages::message_id.is_not_null())
         .order(inbound_messages::id.desc())
         .select(inbound_messages::message_id)
+        .first::<Option<String>>(conn)
+        .optional()?
+        .flatten())
+}
+
+/// The helpdesk's address the first message of `ticket_id` that names one was delivered to:
+/// the mailbox the ticket came in through.
+pub fn ticket_mailbox_address(
+    conn: &mut DbConnection,
+    ticket_id: Uuid,
+) -> Result<Option<String>, StoreError> {
+    Ok(inbound_messages::table
+        .filter(inbound_messages::ticket_id.eq(ticket_id.to_string()))
+        .filter(inbound_messages::recipient.is_not_null())
+        .order(inbound_messages::id)
+        .select(inbound_messages::recipient)
         .first::<Option<String>>(conn)
         .optional()?
         .flatten())

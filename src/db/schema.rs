@@ -36,6 +36,7 @@ diesel::table! {
         event_id -> Nullable<Text>,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        recipient -> Nullable<Text>,
     }
 }
 

@@ -31,6 +31,10 @@ pub struct InboundMessageResponse {
     pub source: String,
     /// When it reached the helpdesk: the `reported_at` of the ticket it opens.
     pub received_at: DateTime<Utc>,
+    /// The helpdesk's address it was delivered to (the mailbox's, or the gateway's
+    /// `recipient`): replies to its ticket name it as `Reply-To`.
+    #[schema(max_length = 254)]
+    pub recipient: Option<String>,
     /// The raw message's size in bytes.
     #[schema(minimum = 0)]
     pub size: i64,
@@ -61,6 +65,7 @@ impl InboundMessageResponse {
             message_id: entry.message_id.clone(),
             source: entry.source.clone(),
             received_at: entry.received_at,
+            recipient: entry.recipient.clone(),
             size: entry.size,
             status: entry.status.as_str().to_owned(),
             reason: entry.reason.clone(),
@@ -101,6 +106,17 @@ pub struct ListQuarantineQuery {
     pub cursor: Option<Uuid>,
 }
 
+/// Query parameters of `POST /inbound/mail`.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct InboundMailQuery {
+    /// The helpdesk's address the message was delivered to (the envelope recipient, Postfix's
+    /// `${recipient}`): replies to the ticket it opens name it as `Reply-To`.
+    #[param(max_length = 254, pattern = "^[^@\\s]+@[^@\\s]+$")]
+    pub recipient: Option<String>,
+}
+
 /// Take a piped message
 ///
 /// For a mail server that pipes each message it receives (`helpdesk mailgate`): the raw
@@ -110,11 +126,13 @@ pub struct ListQuarantineQuery {
 /// taken yet: post it again. The `mailgate` role (and admins) only.
 #[utoipa::path(
     post, path = "/inbound/mail", tag = "inbound", operation_id = "receive_inbound_mail",
+    params(InboundMailQuery),
     request_body(content = String, content_type = "message/rfc822", description = "The message as received (RFC 5322)."),
     responses(
         (status = 202, description = "Stored and ingested (or quarantined).", body = InboundMessageResponse),
         (status = 413, description = "Larger than `max_inbound_mail_bytes`.", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "Not `message/rfc822`.", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`recipient` is not an e-mail address.", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []))
 )]
@@ -131,6 +149,12 @@ pub async fn post_inbound_mail(
         )));
     }
     check_media_type(&request, MAIL)?;
+    let query: InboundMailQuery = parse_query(&request)?;
+    let recipient = query
+        .recipient
+        .as_deref()
+        .map(recipient_address)
+        .transpose()?;
     let limits = BodyLimits {
         max_bytes: state.settings.max_inbound_mail_bytes,
         ..state.body_limits()
@@ -142,11 +166,31 @@ pub async fn post_inbound_mail(
             let receipt = Receipt {
                 source: "gateway",
                 received_at,
+                recipient: recipient.as_deref(),
             };
             crate::ingest::receive(conn, &runtime, &actor, &raw, receipt)
         })
         .await?;
     Ok(HttpResponse::Accepted().json(InboundMessageResponse::new(&entry, Some(&outcome))))
+}
+
+/// The envelope recipient as stored: an address, its domain in lowercase.
+fn recipient_address(text: &str) -> Result<String, ApiError> {
+    let refuse = || {
+        ApiError::Invalid(crate::domain::Invalid::one(
+            "recipient",
+            "must be one e-mail address, such as assistenza@example.org",
+        ))
+    };
+    let address: lettre::Address = text.trim().parse().map_err(|_| refuse())?;
+    if text.trim().len() > 254 {
+        return Err(refuse());
+    }
+    Ok(format!(
+        "{}@{}",
+        address.user(),
+        address.domain().to_ascii_lowercase()
+    ))
 }
 
 /// List the quarantine

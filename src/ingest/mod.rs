@@ -40,6 +40,9 @@ pub struct Receipt<'a> {
     pub source: &'a str,
     /// Receipt at the gateway, or the IMAP INTERNALDATE: the `reported_at` of a new ticket.
     pub received_at: DateTime<Utc>,
+    /// The helpdesk's address it was delivered to (the mailbox's, or the envelope
+    /// recipient the mail server names): the `Reply-To` of the ticket's replies.
+    pub recipient: Option<&'a str>,
 }
 
 /// Stores `raw` (unless it was received before) and ingests it; `actor` is the channel's
@@ -60,6 +63,7 @@ pub fn receive(
         source: receipt.source,
         received_at: receipt.received_at,
         stored_by: Some(actor.user_id),
+        recipient: receipt.recipient,
     };
     let (entry, _) = inbound::store_inbound(conn, new, runtime.now())?;
     let outcome = match entry.status {
@@ -340,11 +344,15 @@ fn open_ticket(
                 .policy("SLA.6")
                 .map(|p| p.commitment.clone())
                 .unwrap_or_default();
+            let sender = crate::mail::acknowledgements::Sender {
+                address: &mail.from_address,
+                message_id: mail.message_id.as_deref(),
+                wrote_to: entry.recipient.as_deref(),
+            };
             crate::mail::acknowledgements::acknowledgement(
                 &runtime.mail,
                 &ticket,
-                &mail.from_address,
-                mail.message_id.as_deref(),
+                sender,
                 &commitment,
                 now,
             )

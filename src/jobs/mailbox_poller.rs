@@ -117,6 +117,7 @@ pub fn poll_mailbox(
             let receipt = Receipt {
                 source: &source,
                 received_at,
+                recipient: mailbox.address.as_deref(),
             };
             let (_, outcome) = crate::db::with_connection(&runtime.pool, |conn| {
                 crate::ingest::receive(conn, runtime, actor, raw, receipt)

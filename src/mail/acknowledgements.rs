@@ -20,16 +20,27 @@ struct AcknowledgementFacts<'a> {
     title: &'a str,
 }
 
-/// The acknowledgement of `ticket` to `address`, answering `answered` (the sender's
-/// `Message-ID`); `commitment` is the take-charge SLA's words.
+/// Whom an acknowledgement answers.
+#[derive(Debug, Clone, Copy)]
+pub struct Sender<'a> {
+    /// The sender's address.
+    pub address: &'a str,
+    /// The sender's `Message-ID`.
+    pub message_id: Option<&'a str>,
+    /// The helpdesk's address the message was delivered to: where answers go.
+    pub wrote_to: Option<&'a str>,
+}
+
+/// The acknowledgement of `ticket` to `sender`, in the thread of its message; `commitment`
+/// is the take-charge SLA's words.
 pub fn acknowledgement(
     settings: &MailSettings,
     ticket: &Ticket,
-    address: &str,
-    answered: Option<&str>,
+    sender: Sender,
     commitment: &str,
     now: DateTime<Utc>,
 ) -> Result<OutgoingMail, String> {
+    let (address, answered) = (sender.address, sender.message_id);
     let subject = format!("[{}] {}", ticket.number, ticket.subject);
     let facts = AcknowledgementFacts {
         centre_name: &settings.centre_name,
@@ -43,13 +54,13 @@ pub fn acknowledgement(
     let html = crate::templates::render("acknowledgement.html", &facts)?;
     let recipients = vec![address.to_owned()];
     let references: Vec<String> = answered.iter().map(|id| (*id).to_owned()).collect();
-    let from = settings.from.to_string();
+    let reply_to = super::replies::reply_to_mailbox(settings, sender.wrote_to);
     let content = Content {
         recipients: &recipients,
         subject: &subject,
         text: &text,
         html: &html,
-        reply_to: Some(&from),
+        reply_to: Some(&reply_to),
         in_reply_to: answered,
         references: &references,
         auto_submitted: true,

@@ -20,6 +20,9 @@ pub struct ImapMailbox {
     pub password: String,
     pub mailbox: String,
     pub security: ImapSecurity,
+    /// The address mail to this mailbox is sent to (`?address=`, or the user when it is an
+    /// address): the `Reply-To` of replies to the tickets it brings.
+    pub address: Option<String>,
 }
 
 impl std::fmt::Debug for ImapMailbox {
@@ -54,6 +57,10 @@ fn parse_mailbox(text: &str) -> anyhow::Result<ImapMailbox> {
     let tls_required = url
         .query_pairs()
         .any(|(key, value)| key == "tls" && value == "required");
+    let given_address = url
+        .query_pairs()
+        .find(|(key, _)| key == "address")
+        .map(|(_, value)| value.trim().to_owned());
     let security = match (url.scheme(), tls_required) {
         ("imaps", _) => ImapSecurity::Tls,
         ("imap", true) => ImapSecurity::StartTls,
@@ -77,7 +84,15 @@ fn parse_mailbox(text: &str) -> anyhow::Result<ImapMailbox> {
     anyhow::ensure!(!user.is_empty(), "names no user");
     let password = decode(url.password().unwrap_or_default())?;
     let mailbox = decode(url.path().trim_start_matches('/'))?;
+    let address = match given_address {
+        Some(given) => Some(
+            mail_address(&given)
+                .ok_or_else(|| anyhow::anyhow!("?address= is not an e-mail address: {given}"))?,
+        ),
+        None => mail_address(&user),
+    };
     Ok(ImapMailbox {
+        address,
         port: url.port().unwrap_or(match security {
             ImapSecurity::Tls => 993,
             _ => 143,
@@ -92,6 +107,16 @@ fn parse_mailbox(text: &str) -> anyhow::Result<ImapMailbox> {
         },
         security,
     })
+}
+
+/// `text` as an address with its domain in lowercase, if it is one.
+fn mail_address(text: &str) -> Option<String> {
+    let address: lettre::Address = text.parse().ok()?;
+    Some(format!(
+        "{}@{}",
+        address.user(),
+        address.domain().to_ascii_lowercase()
+    ))
 }
 
 fn is_loopback(host: &str) -> bool {
@@ -139,6 +164,23 @@ mod tests {
         assert_eq!(boxes[2].mailbox, "INBOX");
         assert_eq!(boxes[2].key(), "u@127.0.0.1:10143/INBOX");
         assert!(!format!("{:?}", boxes[0]).contains("p/w"));
+    }
+
+    #[test]
+    fn the_mailbox_address_is_given_or_the_user_when_it_is_one() {
+        let boxes = parse_mailboxes(
+            "imaps://desk%40CST.Example.org:p@mail.example.org/INBOX, \
+             imaps://u:p@mail.example.org/INBOX?address=Assistenza%40Example.ORG, \
+             imaps://u:p@mail.example.org/INBOX",
+        )
+        .unwrap();
+        assert_eq!(boxes[0].address.as_deref(), Some("desk@cst.example.org"));
+        assert_eq!(boxes[1].address.as_deref(), Some("Assistenza@example.org"));
+        assert_eq!(boxes[2].address, None);
+        let error =
+            parse_mailboxes("imaps://u:s3cret@h.example.org/INBOX?address=nobody").unwrap_err();
+        assert!(error.to_string().contains("address"), "{error}");
+        assert!(!error.to_string().contains("s3cret"));
     }
 
     #[test]

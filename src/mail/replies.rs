@@ -28,6 +28,16 @@ pub struct ReplyThread {
     pub reply_to: Option<String>,
 }
 
+/// The `Reply-To` of the helpdesk's messages about a ticket: the mailbox it came in through
+/// (`wrote_to`), under the centre's name, or else `mail_from`.
+pub fn reply_to_mailbox(settings: &MailSettings, wrote_to: Option<&str>) -> String {
+    wrote_to
+        .and_then(|address| address.parse().ok())
+        .map(|address| lettre::message::Mailbox::new(settings.from.name.clone(), address))
+        .unwrap_or_else(|| settings.from.clone())
+        .to_string()
+}
+
 #[derive(Debug, Serialize)]
 struct ReplyFacts<'a> {
     centre_name: &'a str,
@@ -88,14 +98,14 @@ pub fn reply_mail(
         .chain(thread.references.iter().skip(skip.max(1)))
         .cloned()
         .collect();
-    let from = settings.from.to_string();
+    let reply_to = reply_to_mailbox(settings, thread.reply_to.as_deref());
     let content = Content {
         recipients: &recipients,
         cc: &cc,
         subject: &subject,
         text: &text,
         html: &html,
-        reply_to: Some(thread.reply_to.as_deref().unwrap_or(&from)),
+        reply_to: Some(&reply_to),
         in_reply_to: thread.in_reply_to.as_deref(),
         references: &references,
         ..Content::default()

@@ -12,10 +12,20 @@ impl TestApp {
 
     /// Posts `raw` to `POST /inbound/mail` as `message/rfc822`.
     pub fn post_mail(&self, token: &str, raw: &[u8]) -> Reply {
+        self.post_mail_with(token, "", raw)
+    }
+
+    /// Posts `raw` to `POST /inbound/mail?{query}` as `message/rfc822`.
+    pub fn post_mail_with(&self, token: &str, query: &str, raw: &[u8]) -> Reply {
+        let query = if query.is_empty() {
+            String::new()
+        } else {
+            format!("?{query}")
+        };
         let result = ureq::AgentBuilder::new()
             .timeout(std::time::Duration::from_secs(120))
             .build()
-            .post(&format!("{}/inbound/mail", self.base))
+            .post(&format!("{}/inbound/mail{query}", self.base))
             .set("Authorization", &format!("Bearer {token}"))
             .set("Content-Type", "message/rfc822")
             .send_bytes(raw);
