@@ -198,3 +198,45 @@ fn with_the_server_down_the_poller_backs_off_and_loses_nothing() {
     });
     assert_eq!(all_tickets(&app).len(), 5);
 }
+
+#[test]
+fn a_mailbox_that_asks_for_starttls_is_never_read_in_clear() {
+    let server = ImapServer::start();
+    server.append(
+        "INBOX",
+        &message("a@example.org", "x", &[], "y"),
+        "2016-06-23T09:00:00+02:00",
+    );
+    let url = format!("{}?tls=required", server.url("INBOX"));
+    let mailbox = helpdesk::mail::imap_url::parse_mailboxes(&url)
+        .unwrap()
+        .remove(0);
+    // This Dovecot offers no STARTTLS: the session stops there, before the password is sent.
+    let error = helpdesk::mail::imap_session::open_session(&mailbox, Duration::from_secs(10))
+        .err()
+        .expect("no session without TLS");
+    assert!(error.to_string().contains("STARTTLS"), "{error:#}");
+    assert_eq!(server.flagged("INBOX"), (0, 1), "nothing was read");
+}
+
+#[test]
+fn a_server_that_stops_answering_fails_the_pass_instead_of_holding_the_poller() {
+    // Accepts the connection and never says a word.
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = silent.local_addr().unwrap().port();
+    let held = std::thread::spawn(move || silent.accept().map(|(stream, _)| stream));
+    let url = format!("imap://u:p@127.0.0.1:{port}/INBOX");
+    let mailbox = helpdesk::mail::imap_url::parse_mailboxes(&url)
+        .unwrap()
+        .remove(0);
+    let started = std::time::Instant::now();
+    let error = helpdesk::mail::imap_session::open_session(&mailbox, Duration::from_millis(300))
+        .err()
+        .expect("no session with a silent server");
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "gave up after {:?}: {error:#}",
+        started.elapsed()
+    );
+    drop(held.join());
+}

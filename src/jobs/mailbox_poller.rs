@@ -9,7 +9,8 @@
 
 use crate::domain::{Principal, Role};
 use crate::ingest::{Ingested, Receipt};
-use crate::mail::imap_url::{ImapMailbox, ImapSecurity};
+use crate::mail::imap_session::open_session;
+use crate::mail::imap_url::ImapMailbox;
 use crate::runtime::Runtime;
 use std::sync::Arc;
 use std::time::Duration;
@@ -18,6 +19,9 @@ use std::time::Duration;
 pub const INGESTED_KEYWORD: &str = "HelpdeskIngested";
 /// Messages fetched per round trip; the mailbox state is saved after each batch.
 const BATCH: usize = 25;
+/// The longest wait for the server to connect, answer or take what is sent: one that stops
+/// answering fails the pass (tried again later) instead of holding the poller.
+const IO_TIMEOUT: Duration = Duration::from_secs(60);
 /// The longest pause after failures.
 const MAX_BACKOFF: Duration = Duration::from_secs(300);
 
@@ -53,21 +57,6 @@ pub fn poller_principal(runtime: &Runtime) -> Result<Principal, crate::db::Store
     })
 }
 
-fn connect(mailbox: &ImapMailbox) -> anyhow::Result<imap::Session<imap::Connection>> {
-    use imap::ConnectionMode;
-    let mode = match mailbox.security {
-        ImapSecurity::Tls => ConnectionMode::Tls,
-        ImapSecurity::StartTls => ConnectionMode::StartTls,
-        ImapSecurity::Plain => ConnectionMode::Plaintext,
-    };
-    let client = imap::ClientBuilder::new(mailbox.host.as_str(), mailbox.port)
-        .mode(mode)
-        .connect()?;
-    client
-        .login(&mailbox.user, &mailbox.password)
-        .map_err(|(error, _)| anyhow::anyhow!("login as {}: {error}", mailbox.user))
-}
-
 /// Polls `mailbox` once: every message above the remembered UID and not yet flagged is
 /// stored, ingested and then flagged, in UID order.
 pub fn poll_mailbox(
@@ -77,7 +66,7 @@ pub fn poll_mailbox(
 ) -> anyhow::Result<PollPass> {
     let key = mailbox.key();
     let source = format!("imap:{key}");
-    let mut session = connect(mailbox)?;
+    let mut session = open_session(mailbox, IO_TIMEOUT)?;
     let selected = session.select(&mailbox.mailbox)?;
     let uid_validity = selected
         .uid_validity

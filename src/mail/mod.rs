@@ -5,6 +5,7 @@
 
 pub mod acknowledgements;
 pub mod compose;
+pub mod imap_session;
 pub mod imap_url;
 pub mod inbound;
 pub mod notices;
