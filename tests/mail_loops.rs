@@ -50,6 +50,34 @@ fn fifty_messages_in_a_minute_from_one_sender_get_at_most_five_acknowledgements(
 }
 
 #[test]
+fn one_sender_flooding_two_instances_at_once_gets_at_most_five_acknowledgements() {
+    let app = spawn_app_with(test_settings());
+    let other = app.another_instance(test_settings());
+    let gate = app.mailgate_token();
+    std::thread::scope(|scope| {
+        for writer in 0..8 {
+            let (instance, gate) = (if writer % 2 == 0 { &app } else { &other }, &gate);
+            scope.spawn(move || {
+                for i in 0..5 {
+                    let raw = message(
+                        "flood@example.org",
+                        &format!("Segnalazione {writer}-{i}"),
+                        &[],
+                        "testo",
+                    );
+                    assert_eq!(post(instance, gate, &raw)["outcome"], "opened");
+                }
+            });
+        }
+    });
+    assert_eq!(
+        acknowledgements(&app),
+        5,
+        "the limit holds across instances writing at once"
+    );
+}
+
+#[test]
 fn an_out_of_office_answer_to_an_acknowledgement_is_recorded_and_changes_nothing() {
     let app = spawn_app_with(test_settings());
     let gate = app.mailgate_token();

@@ -317,6 +317,18 @@ pub fn record_delivery_report(
 }
 
 /// How many acknowledgements went to `address` since `since`.
+/// Holds, until the caller's transaction ends, the right to count and add acknowledgements
+/// to `address`: two instances ingesting one sender's messages at once would each count
+/// the same and both send the last one allowed. SQLite's writers are one at a time already.
+pub fn lock_acknowledgements_to(conn: &mut DbConnection, address: &str) -> Result<(), StoreError> {
+    if let DbConnection::Postgresql(pg) = conn {
+        diesel::sql_query("SELECT pg_advisory_xact_lock(7012, hashtext($1))")
+            .bind::<diesel::sql_types::Text, _>(address.to_ascii_lowercase())
+            .execute(pg)?;
+    }
+    Ok(())
+}
+
 pub fn acknowledgements_to(
     conn: &mut DbConnection,
     address: &str,

@@ -367,6 +367,7 @@ fn open_ticket(
     let limit = i64::from(runtime.settings.auto_reply_per_sender_per_hour);
     let sent = write_transaction(conn, |conn| {
         inbound::mark_ingested(conn, entry.id, Some(ticket.id), None, now)?;
+        crate::db::outbox::lock_acknowledgements_to(conn, &mail.from_address)?;
         let recent = crate::db::outbox::acknowledgements_to(
             conn,
             &mail.from_address,
