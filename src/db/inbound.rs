@@ -3,7 +3,7 @@
 //! its row. The ingest (`crate::ingest`) reads it back and records the outcome here.
 
 use super::error::parse_stored;
-use super::schema::{inbound_messages, outbox, ticket_attachments, tickets};
+use super::schema::{inbound_messages, inbound_raw, outbox, ticket_attachments, tickets};
 use super::{DbConnection, StoreError, from_db_time, is_unique_violation, to_db_time};
 use super::{truncate_to_micros, write_transaction};
 use chrono::{DateTime, NaiveDateTime, Utc};
@@ -163,23 +163,31 @@ pub fn store_inbound(
     let key = dedupe_key(new.message_id, new.raw);
     let now = to_db_time(truncate_to_micros(now));
     let id = Uuid::now_v7();
-    // Alone in its statement: on PostgreSQL a unique violation would spoil a transaction.
-    let inserted = diesel::insert_into(inbound_messages::table)
-        .values((
-            inbound_messages::id.eq(id.to_string()),
-            inbound_messages::dedupe_key.eq(&key),
-            inbound_messages::message_id.eq(new.message_id),
-            inbound_messages::source.eq(new.source),
-            inbound_messages::received_at.eq(to_db_time(truncate_to_micros(new.received_at))),
-            inbound_messages::stored_by.eq(new.stored_by.map(|u| u.to_string())),
-            inbound_messages::recipient.eq(new.recipient),
-            inbound_messages::raw.eq(new.raw),
-            inbound_messages::size.eq(new.raw.len() as i64),
-            inbound_messages::status.eq(InboundStatus::Stored.as_str()),
-            inbound_messages::created_at.eq(now),
-            inbound_messages::updated_at.eq(now),
-        ))
-        .execute(conn);
+    // The row and its raw bytes together, or neither. A unique violation (the message was
+    // stored before) undoes the transaction; the stored row is read after it.
+    let inserted = write_transaction(conn, |conn| {
+        diesel::insert_into(inbound_messages::table)
+            .values((
+                inbound_messages::id.eq(id.to_string()),
+                inbound_messages::dedupe_key.eq(&key),
+                inbound_messages::message_id.eq(new.message_id),
+                inbound_messages::source.eq(new.source),
+                inbound_messages::received_at.eq(to_db_time(truncate_to_micros(new.received_at))),
+                inbound_messages::stored_by.eq(new.stored_by.map(|u| u.to_string())),
+                inbound_messages::recipient.eq(new.recipient),
+                inbound_messages::size.eq(new.raw.len() as i64),
+                inbound_messages::status.eq(InboundStatus::Stored.as_str()),
+                inbound_messages::created_at.eq(now),
+                inbound_messages::updated_at.eq(now),
+            ))
+            .execute(conn)?;
+        diesel::insert_into(inbound_raw::table)
+            .values((
+                inbound_raw::inbound_id.eq(id.to_string()),
+                inbound_raw::raw.eq(new.raw),
+            ))
+            .execute(conn)
+    });
     let (found, duplicate) = match inserted {
         Ok(_) => (
             inbound_messages::table
@@ -212,9 +220,9 @@ pub fn find_inbound(conn: &mut DbConnection, id: Uuid) -> Result<Option<InboundE
 
 /// The message as received.
 pub fn find_raw(conn: &mut DbConnection, id: Uuid) -> Result<Option<Vec<u8>>, StoreError> {
-    Ok(inbound_messages::table
+    Ok(inbound_raw::table
         .find(id.to_string())
-        .select(inbound_messages::raw)
+        .select(inbound_raw::raw)
         .get_result(conn)
         .optional()?)
 }

@@ -28,7 +28,6 @@ diesel::table! {
         source -> Text,
         received_at -> Timestamp,
         stored_by -> Nullable<Text>,
-        raw -> Binary,
         size -> BigInt,
         status -> Text,
         reason -> Nullable<Text>,
@@ -37,6 +36,13 @@ diesel::table! {
         created_at -> Timestamp,
         updated_at -> Timestamp,
         recipient -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    inbound_raw (inbound_id) {
+        inbound_id -> Text,
+        raw -> Binary,
     }
 }
 
@@ -428,6 +434,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     agencies,
     agency_mail_domains,
     inbound_messages,
+    inbound_raw,
     imap_mailboxes,
     ticket_attachments,
     users,

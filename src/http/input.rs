@@ -82,7 +82,9 @@ pub async fn read_body(
         return Err(ApiError::PayloadTooLarge { limit });
     }
     let read = async move {
-        let mut body = BytesMut::new();
+        // Sized once from the declared length: a large body grown by doubling would be held
+        // twice while it is copied.
+        let mut body = BytesMut::with_capacity(declared.map_or(0, |length| length as usize));
         while let Some(chunk) = payload.next().await {
             let chunk = chunk.map_err(|e| match e {
                 actix_web::error::PayloadError::Overflow => ApiError::PayloadTooLarge { limit },

@@ -74,7 +74,10 @@ pub fn receive(
         InboundStatus::Quarantined => Ingested::Quarantined {
             reason: entry.reason.clone().unwrap_or_default(),
         },
-        InboundStatus::Stored => ingest(conn, runtime, actor, entry.id)?,
+        // The bytes in hand are what was stored: parsed as they are, not read back.
+        InboundStatus::Stored => inbound::with_ingest_lock(conn, entry.id, |conn| {
+            ingest_alone(conn, runtime, actor, entry.id, Some(raw))
+        })?,
     };
     let entry = inbound::find_inbound(conn, entry.id)?.unwrap_or(entry);
     Ok((entry, outcome))
@@ -88,14 +91,18 @@ pub fn ingest(
     actor: &Principal,
     id: Uuid,
 ) -> Result<Ingested, StoreError> {
-    inbound::with_ingest_lock(conn, id, |conn| ingest_alone(conn, runtime, actor, id))
+    inbound::with_ingest_lock(conn, id, |conn| {
+        ingest_alone(conn, runtime, actor, id, None)
+    })
 }
 
+/// `raw`: the stored message's bytes when the caller holds them (`None`: read them back).
 fn ingest_alone(
     conn: &mut DbConnection,
     runtime: &Runtime,
     actor: &Principal,
     id: Uuid,
+    raw: Option<&[u8]>,
 ) -> Result<Ingested, StoreError> {
     let entry = inbound::find_inbound(conn, id)?.ok_or(StoreError::NotFound("message"))?;
     if entry.status == InboundStatus::Ingested {
@@ -103,9 +110,16 @@ fn ingest_alone(
             ticket_id: entry.ticket_id,
         });
     }
-    let raw = inbound::find_raw(conn, id)?.ok_or(StoreError::NotFound("message"))?;
+    let read_back;
+    let raw = match raw {
+        Some(raw) => raw,
+        None => {
+            read_back = inbound::find_raw(conn, id)?.ok_or(StoreError::NotFound("message"))?;
+            &read_back[..]
+        }
+    };
     let settings = &runtime.settings;
-    let mut mail = match read_message(&raw, settings.max_attachment_bytes) {
+    let mut mail = match read_message(raw, settings.max_attachment_bytes) {
         Ok(mail) => mail,
         Err(not_understood) => return quarantine(conn, runtime, id, &not_understood.0),
     };

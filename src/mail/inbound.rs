@@ -3,7 +3,7 @@
 //! wrote, what they wrote (the text part, or the text of the HTML part), which messages it
 //! answers, its attachments, and whether it was written by a machine. Pure: no database.
 
-use mail_parser::{Address, HeaderValue, MessageParser, MimeHeaders};
+use mail_parser::{Address, HeaderValue, MessageParser, MimeHeaders, PartType};
 
 /// A received message, as the ingest uses it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -68,7 +68,7 @@ pub fn read_message(raw: &[u8], max_attachment_bytes: usize) -> Result<InboundMa
     if raw.iter().all(u8::is_ascii_whitespace) {
         return Err(NotUnderstood("the message is empty".into()));
     }
-    let message = MessageParser::default()
+    let mut message = MessageParser::default()
         .parse(raw)
         .ok_or_else(|| NotUnderstood("not an RFC 5322 message".into()))?;
     // A report may come from no address at all (`From: <>`): it is read before the sender.
@@ -117,7 +117,9 @@ pub fn read_message(raw: &[u8], max_attachment_bytes: usize) -> Result<InboundMa
             answers.push(id);
         }
     }
-    let mut attachments = Vec::new();
+    // The bodies are taken out of the parsed message at the end, not copied: a large
+    // attachment is held once, as mail-parser decoded it.
+    let mut kept = Vec::new();
     let mut left_out = Vec::new();
     let mut unparsed = String::new();
     for (part, attachment) in message.attachments().enumerate() {
@@ -149,12 +151,7 @@ pub fn read_message(raw: &[u8], max_attachment_bytes: usize) -> Result<InboundMa
                 None => ct.c_type.to_string(),
             })
             .unwrap_or_else(|| "application/octet-stream".into());
-        attachments.push(InboundAttachment {
-            part,
-            filename,
-            content_type,
-            body: body.to_vec(),
-        });
+        kept.push((part, filename, content_type));
     }
     // mail-parser turns an HTML-only body into text here.
     let mut text = message
@@ -164,7 +161,7 @@ pub fn read_message(raw: &[u8], max_attachment_bytes: usize) -> Result<InboundMa
     if text.is_empty() {
         text = unparsed;
     }
-    Ok(InboundMail {
+    let mut mail = InboundMail {
         message_id: message.message_id().map(|id| format!("<{id}>")),
         from_address,
         from_name: sender
@@ -175,14 +172,38 @@ pub fn read_message(raw: &[u8], max_attachment_bytes: usize) -> Result<InboundMa
         subject: message.subject().unwrap_or_default().trim().to_owned(),
         text,
         answers,
-        attachments,
+        attachments: Vec::with_capacity(kept.len()),
         left_out,
         automatic: is_automatic(&message, &sender_address_lower(sender.address())),
         report: None,
         loop_marker: message
             .header_raw(crate::mail::compose::LOOP_HEADER)
             .map(|v| v.trim().to_owned()),
-    })
+    };
+    for (part, filename, content_type) in kept {
+        let body = message.attachments.get(part).and_then(|&id| {
+            let found = message.parts.get_mut(id as usize)?;
+            Some(take_contents(std::mem::take(&mut found.body)))
+        });
+        mail.attachments.push(InboundAttachment {
+            part,
+            filename,
+            content_type,
+            body: body.unwrap_or_default(),
+        });
+    }
+    Ok(mail)
+}
+
+/// A part's contents (what `MessagePart::contents` reads), owned without a copy when
+/// mail-parser decoded them.
+fn take_contents(body: PartType) -> Vec<u8> {
+    match body {
+        PartType::Text(text) | PartType::Html(text) => text.into_owned().into_bytes(),
+        PartType::Binary(bytes) | PartType::InlineBinary(bytes) => bytes.into_owned(),
+        PartType::Message(message) => message.raw_message().to_vec(),
+        PartType::Multipart(_) => Vec::new(),
+    }
 }
 
 fn sender_address_lower(address: Option<&str>) -> String {
