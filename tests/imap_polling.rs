@@ -1,8 +1,9 @@
 //! Mail in by IMAP polling (SPEC §8), against a real Dovecot on 127.0.0.1
 //! (`../shared/tools/imap-server`): a message appended to the mailbox becomes a ticket reported
 //! at its INTERNALDATE; each message is ingested exactly once through restarts, a message
-//! appended twice, a new UIDVALIDITY, two instances polling one mailbox and an outage of the
-//! server; every message is flagged on the server, never deleted.
+//! appended twice, a new UIDVALIDITY, two instances polling one mailbox, the service killed
+//! mid-batch and an outage of the server; every message is flagged on the server, never
+//! deleted; a server that stops answering or offers no STARTTLS asked for is given up.
 
 mod common;
 
@@ -239,4 +240,66 @@ fn a_server_that_stops_answering_fails_the_pass_instead_of_holding_the_poller() 
         started.elapsed()
     );
     drop(held.join());
+}
+
+/// `helpdesk serve` as a process of its own, polling `imap_url` for the database at `url`.
+fn serve_process(url: &str, imap_url: &str, dir: &std::path::Path) -> std::process::Child {
+    let bind = format!("127.0.0.1:{}", common::smtp::free_port());
+    std::process::Command::new(env!("CARGO_BIN_EXE_helpdesk"))
+        .arg("serve")
+        .current_dir(dir)
+        .env("DATABASE_URL", url)
+        .env_remove("HELPDESK_DATABASE_URL")
+        .env_remove("HELPDESK_CONFIG")
+        .env("HELPDESK_BIND", bind)
+        .env("HELPDESK_OUTBOX_DIR", dir.join("outbox"))
+        .env("HELPDESK_IMAP_URL", imap_url)
+        .env("HELPDESK_IMAP_POLL_INTERVAL_SECONDS", "1")
+        .env("HELPDESK_LOG", "warn")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("the binary runs")
+}
+
+#[test]
+fn a_poller_killed_mid_batch_and_restarted_ingests_each_message_once() {
+    const COUNT: usize = 300;
+    let server = ImapServer::start();
+    for raw in numbered(COUNT, "ucciso") {
+        server.append("INBOX", &raw, "2016-06-23T09:00:00+02:00");
+    }
+    // The test's own instance reads the database; the poller is the real binary, killed
+    // with SIGKILL while it works through the mailbox.
+    let app = spawn_app_with(test_settings());
+    let dir = tempfile::tempdir().unwrap();
+    let mut first = serve_process(&app.database_url, &server.url("INBOX"), dir.path());
+    wait_until(Duration::from_secs(60), || !all_tickets(&app).is_empty());
+    first.kill().unwrap();
+    first.wait().unwrap();
+    let (flagged_at_kill, _) = server.flagged("INBOX");
+    let stored_at_kill = all_tickets(&app).len();
+    assert!(
+        stored_at_kill >= flagged_at_kill,
+        "a message is stored before it is flagged"
+    );
+
+    let mut again = serve_process(&app.database_url, &server.url("INBOX"), dir.path());
+    wait_until(Duration::from_secs(120), || {
+        server.flagged("INBOX") == (COUNT, COUNT)
+    });
+    again.kill().unwrap();
+    again.wait().unwrap();
+    let tickets = all_tickets(&app);
+    let mut subjects: Vec<&str> = tickets
+        .iter()
+        .map(|t| t["subject"].as_str().unwrap())
+        .collect();
+    subjects.sort_unstable();
+    subjects.dedup();
+    assert_eq!(
+        (tickets.len(), subjects.len()),
+        (COUNT, COUNT),
+        "each message once ({stored_at_kill} stored, {flagged_at_kill} flagged at the kill)"
+    );
 }
