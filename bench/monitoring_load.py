@@ -9,6 +9,7 @@ import json
 import os
 import random
 import statistics
+import subprocess
 import sys
 import threading
 import time
@@ -96,6 +97,9 @@ def main():
     for b in range(0, len(items), 1000):
         request(conn, "POST", "/monitoring/check-results", monitor, {"items": items[b:b + 1000]})
 
+    # What autovacuum would have done by then on PostgreSQL (BEFORE_REPORT, from the script).
+    if os.environ.get("BEFORE_REPORT"):
+        subprocess.run(os.environ["BEFORE_REPORT"], shell=True, check=True)
     conn = connect()
     timings = []
     for _ in range(11):

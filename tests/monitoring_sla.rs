@@ -483,27 +483,32 @@ fn response_time_percentiles_and_mean_are_those_of_the_engine() {
         settings.sla.insert(
             "SLA.3".into(),
             SlaOverride {
-                systems: Some(vec!["W".into()]),
+                systems: Some(vec!["W".into(), "V".into()]),
                 statistic: Some(statistic),
                 ..SlaOverride::default()
             },
         );
         let app = spawn_app_with(settings);
-        let reply = app.send(
-            "PUT",
-            "/systems/W",
-            Some(&app.admin),
-            &[],
-            Some(&json!({"name": "wget"}).to_string()),
-        );
-        assert_eq!(reply.status, 201);
+        for code in ["W", "V"] {
+            let reply = app.send(
+                "PUT",
+                &format!("/systems/{code}"),
+                Some(&app.admin),
+                &[],
+                Some(&json!({"name": "wget"}).to_string()),
+            );
+            assert_eq!(reply.status, 201);
+        }
         let monitor = app.add_user(Role::Monitor, None, None).1;
         let values: Vec<f64> = (0..137).map(|i| f64::from((i * 37) % 101) / 8.0).collect();
+        // Two systems, the largest values shared unevenly between them: the statistic is
+        // that of all the values together.
         let items: Vec<Value> = values
             .iter()
             .enumerate()
             .map(|(i, ms)| {
-                json!({"system": "W", "at": 1451606400 + i as i64 * 60, "state": "OK",
+                let system = if i % 3 == 0 { "V" } else { "W" };
+                json!({"system": system, "at": 1451606400 + i as i64 * 60, "state": "OK",
                     "response_ms": ms})
             })
             .collect();

@@ -168,10 +168,12 @@ fn alert_states(
 }
 
 /// SLA.3's statistic of the response times of `systems` in `[from, to)` (one per system and
-/// instant, the key of `check_results`), computed by the database: the count, the maximum
-/// and the mean in one pass, and a percentile as the value at its nearest rank
-/// (`sla::response_time::rank_of`) counted from the top, so that only the top few values
-/// are sorted, never a year of them sent over.
+/// instant, the key of `check_results`), computed by the database one system at a time, so
+/// that each query walks the index `(system, response_ms, at)` in order (an `= ANY` over
+/// several systems would lose that order): the count, the maximum from the top of the index,
+/// and a percentile as the value at its nearest rank (`sla::response_time::rank_of`) counted
+/// from the top — among the union of each system's top values of that rank. Only those are
+/// read, never a year of them sent over or sorted.
 pub fn response_statistic(
     conn: &mut DbConnection,
     systems: &[String],
@@ -179,36 +181,51 @@ pub fn response_statistic(
     to: DateTime<Utc>,
     statistic: Statistic,
 ) -> Result<ResponseFigures, StoreError> {
-    let in_period = || {
+    let in_period = |system: &str| {
         check_results::table
-            .filter(check_results::system.eq_any(systems.to_vec()))
+            .filter(check_results::system.eq(system.to_owned()))
             .filter(check_results::at.ge(to_db_time(from)))
             .filter(check_results::at.lt(to_db_time(to)))
     };
-    let (samples, max): (i64, Option<f64>) = in_period()
-        .select((
-            diesel::dsl::count_star(),
-            diesel::dsl::max(check_results::response_ms),
-        ))
-        .first(conn)?;
-    let measured_ms = match statistic {
-        Statistic::Max => max,
-        Statistic::Mean => in_period()
-            .select(diesel::dsl::avg(check_results::response_ms))
-            .first::<Option<f64>>(conn)?,
+    let mut counts = Vec::with_capacity(systems.len());
+    for system in systems {
+        counts.push(in_period(system).count().get_result::<i64>(conn)?);
+    }
+    let samples: i64 = counts.iter().sum();
+    // How many of the largest values to read, from each system: the one sought is the last.
+    let from_top = match statistic {
+        Statistic::Max => 1,
+        Statistic::Mean => 0,
         Statistic::P95 | Statistic::P99 => {
             let p = statistic.percentile().unwrap_or(1.0);
-            match rank_of(samples as usize, p) {
-                None => None,
-                Some(rank) => Some(
-                    in_period()
+            rank_of(samples as usize, p).map_or(0, |rank| samples - rank as i64 + 1)
+        }
+    };
+    let measured_ms = match statistic {
+        _ if samples == 0 => None,
+        Statistic::Mean => {
+            let mut sum = 0.0;
+            for system in systems {
+                sum += in_period(system)
+                    .select(diesel::dsl::sum(check_results::response_ms))
+                    .first::<Option<f64>>(conn)?
+                    .unwrap_or(0.0);
+            }
+            Some(sum / samples as f64)
+        }
+        _ => {
+            let mut largest: Vec<f64> = Vec::new();
+            for (system, count) in systems.iter().zip(&counts) {
+                largest.extend(
+                    in_period(system)
                         .select(check_results::response_ms)
                         .order(check_results::response_ms.desc())
-                        .limit(1)
-                        .offset(samples - rank as i64)
-                        .first::<f64>(conn)?,
-                ),
+                        .limit(from_top.min(*count))
+                        .load::<f64>(conn)?,
+                );
             }
+            largest.sort_by(|a, b| b.total_cmp(a));
+            largest.get(from_top as usize - 1).copied()
         }
     };
     Ok(ResponseFigures {

@@ -1,0 +1,1 @@
+DROP INDEX check_results_by_response;
