@@ -213,9 +213,10 @@ fn a_mailbox_that_asks_for_starttls_is_never_read_in_clear() {
         .unwrap()
         .remove(0);
     // This Dovecot offers no STARTTLS: the session stops there, before the password is sent.
-    let error = helpdesk::mail::imap_session::open_session(&mailbox, Duration::from_secs(10))
-        .err()
-        .expect("no session without TLS");
+    let Err(error) = helpdesk::mail::imap_session::open_session(&mailbox, Duration::from_secs(10))
+    else {
+        panic!("no session without TLS");
+    };
     assert!(error.to_string().contains("STARTTLS"), "{error:#}");
     assert_eq!(server.flagged("INBOX"), (0, 1), "nothing was read");
 }
@@ -231,9 +232,11 @@ fn a_server_that_stops_answering_fails_the_pass_instead_of_holding_the_poller() 
         .unwrap()
         .remove(0);
     let started = std::time::Instant::now();
-    let error = helpdesk::mail::imap_session::open_session(&mailbox, Duration::from_millis(300))
-        .err()
-        .expect("no session with a silent server");
+    let Err(error) =
+        helpdesk::mail::imap_session::open_session(&mailbox, Duration::from_millis(300))
+    else {
+        panic!("no session with a silent server");
+    };
     assert!(
         started.elapsed() < Duration::from_secs(10),
         "gave up after {:?}: {error:#}",

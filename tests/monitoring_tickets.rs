@@ -5,9 +5,12 @@
 
 mod common;
 
-use common::{TestApp, spawn_app};
+use common::smtp::wait_until;
+use common::{TestApp, spawn_app_with, test_settings};
+use helpdesk::config::Settings;
 use helpdesk::domain::{Level, Role};
 use serde_json::{Value, json};
+use std::time::Duration;
 
 fn monitoring_tickets(app: &TestApp) -> Vec<Value> {
     let reply = app.get("/tickets?limit=100", &app.admin);
@@ -49,7 +52,11 @@ fn report(app: &TestApp, monitor: &str, at: &str, state: &str) {
 }
 
 fn setup() -> (TestApp, String, String) {
-    let app = spawn_app();
+    setup_with(test_settings())
+}
+
+fn setup_with(settings: Settings) -> (TestApp, String, String) {
+    let app = spawn_app_with(settings);
     let agency = app.add_agency("FI");
     let reply = app.send(
         "PUT",
@@ -226,4 +233,42 @@ fn soft_states_and_a_past_years_history_open_nothing() {
     report(&app, &monitor, "2015-03-01T10:00:00Z", "DOWN");
     report(&app, &monitor, "2015-03-01T10:30:00Z", "UP");
     assert!(monitoring_tickets(&app).is_empty());
+}
+
+#[test]
+fn a_down_reported_once_opens_its_ticket_when_it_has_lasted_the_threshold() {
+    let (app, monitor, _) = setup_with(Settings {
+        monitoring_ticket_after_seconds: 10,
+        ..test_settings()
+    });
+    app.set_now("2016-06-23T08:00:05Z");
+    report(&app, &monitor, "2016-06-23T08:00:00Z", "CRITICAL");
+    assert!(monitoring_tickets(&app).is_empty(), "5 s of 10: not yet");
+    // The monitor says nothing more; the outage has lasted past the threshold meanwhile.
+    app.set_now("2016-06-23T08:00:11Z");
+    wait_until(Duration::from_secs(30), || {
+        !monitoring_tickets(&app).is_empty()
+    });
+    let tickets = monitoring_tickets(&app);
+    assert_eq!(tickets.len(), 1);
+    let id = tickets[0]["id"].as_str().unwrap().to_owned();
+    assert_eq!(tickets[0]["reported_at"], "2016-06-23T08:00:10Z");
+    assert_eq!(
+        events(&app, &id),
+        [(
+            "interruption_start".to_owned(),
+            "2016-06-23T08:00:00Z".to_owned()
+        )]
+    );
+    // Later passes and the `up` find that outage: no second ticket, its interruption ends.
+    app.set_now("2016-06-23T08:20:00Z");
+    report(&app, &monitor, "2016-06-23T08:15:00Z", "OK");
+    assert_eq!(monitoring_tickets(&app).len(), 1);
+    assert_eq!(
+        events(&app, &id).last().unwrap(),
+        &(
+            "interruption_end".to_owned(),
+            "2016-06-23T08:15:00Z".to_owned()
+        )
+    );
 }

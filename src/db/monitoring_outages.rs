@@ -134,3 +134,39 @@ pub fn end_outage(
         .execute(conn)?;
     Ok(())
 }
+
+/// The systems down now (their latest hard state is `down`, or an alert of theirs is still
+/// firing) that no open outage follows yet, with when the latest such state began: those
+/// whose outage may have lasted long enough to open a ticket since the monitor last spoke.
+pub fn down_without_outage(
+    conn: &mut DbConnection,
+) -> Result<Vec<(String, DateTime<Utc>)>, StoreError> {
+    #[derive(QueryableByName)]
+    struct DownSince {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        system: String,
+        #[diesel(sql_type = diesel::sql_types::Timestamp)]
+        at: NaiveDateTime,
+    }
+    let rows: Vec<DownSince> = diesel::sql_query(
+        "SELECT c.system, c.at FROM monitor_state_changes c \
+         WHERE c.state = 'down' \
+           AND c.at = (SELECT max(m.at) FROM monitor_state_changes m WHERE m.system = c.system) \
+           AND NOT EXISTS (SELECT 1 FROM monitor_outages o \
+                           WHERE o.system = c.system AND o.ended_at IS NULL) \
+         UNION ALL \
+         SELECT a.system, min(a.starts_at) AS at FROM monitor_alerts a \
+         WHERE a.ends_at IS NULL \
+           AND NOT EXISTS (SELECT 1 FROM monitor_outages o \
+                           WHERE o.system = a.system AND o.ended_at IS NULL) \
+         GROUP BY a.system",
+    )
+    .load(conn)?;
+    let mut down: Vec<(String, DateTime<Utc>)> = rows
+        .into_iter()
+        .map(|row| (row.system, from_db_time(row.at)))
+        .collect();
+    down.sort();
+    down.dedup_by(|b, a| a.0 == b.0);
+    Ok(down)
+}

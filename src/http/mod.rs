@@ -252,6 +252,9 @@ pub fn start_server(
         ));
     }
     actix_web::rt::spawn(crate::jobs::idempotency_sweeper::run(state.runtime.clone()));
+    if state.settings.monitoring_ticket_after_seconds > 0 {
+        actix_web::rt::spawn(crate::jobs::outage_timer::run(state.runtime.clone()));
+    }
     spawn_calendar_reload(state.clone());
     actix_web::rt::spawn(crate::jobs::calendar_follower::run(
         state.runtime.clone(),

@@ -6,5 +6,6 @@ pub mod calendar_follower;
 pub mod clock_watcher;
 pub mod idempotency_sweeper;
 pub mod mailbox_poller;
+pub mod outage_timer;
 pub mod outbox_worker;
 pub mod report_scheduler;
