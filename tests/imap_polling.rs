@@ -50,6 +50,17 @@ fn numbered(count: usize, tag: &str) -> Vec<Vec<u8>> {
         .collect()
 }
 
+/// How many different subjects `tickets` have: one per message ingested once.
+fn distinct_subjects(tickets: &[Value]) -> usize {
+    let mut subjects: Vec<&str> = tickets
+        .iter()
+        .map(|t| t["subject"].as_str().unwrap())
+        .collect();
+    subjects.sort_unstable();
+    subjects.dedup();
+    subjects.len()
+}
+
 fn wait_for_tickets(app: &TestApp, count: usize, seconds: u64) {
     wait_until(Duration::from_secs(seconds), || {
         all_tickets(app).len() >= count
@@ -119,13 +130,8 @@ fn a_poller_stopped_while_it_reads_and_started_again_ingests_each_message_once()
     });
     let tickets = all_tickets(&again);
     assert_eq!(tickets.len(), 60, "{before} were flagged at the stop");
-    let mut subjects: Vec<&str> = tickets
-        .iter()
-        .map(|t| t["subject"].as_str().unwrap())
-        .collect();
-    subjects.sort_unstable();
-    subjects.dedup();
-    assert_eq!(subjects.len(), 60, "each message once");
+    let subjects = distinct_subjects(&tickets);
+    assert_eq!(subjects, 60, "each message once");
 }
 
 #[test]
@@ -294,14 +300,9 @@ fn a_poller_killed_mid_batch_and_restarted_ingests_each_message_once() {
     again.kill().unwrap();
     again.wait().unwrap();
     let tickets = all_tickets(&app);
-    let mut subjects: Vec<&str> = tickets
-        .iter()
-        .map(|t| t["subject"].as_str().unwrap())
-        .collect();
-    subjects.sort_unstable();
-    subjects.dedup();
+    let subjects = distinct_subjects(&tickets);
     assert_eq!(
-        (tickets.len(), subjects.len()),
+        (tickets.len(), subjects),
         (COUNT, COUNT),
         "each message once ({stored_at_kill} stored, {flagged_at_kill} flagged at the kill)"
     );

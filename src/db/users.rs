@@ -189,3 +189,28 @@ pub fn list_users(conn: &mut DbConnection) -> Result<Vec<User>, StoreError> {
 pub fn count_users(conn: &mut DbConnection) -> Result<i64, StoreError> {
     Ok(users::table.count().get_result(conn)?)
 }
+
+/// The active user `name` with the machine role `role` that a background job acts as (the
+/// mailbox poller, the outage timer), created the first time.
+pub fn machine_principal(
+    conn: &mut DbConnection,
+    role: Role,
+    name: &str,
+    now: DateTime<Utc>,
+) -> Result<Principal, StoreError> {
+    let existing = list_users(conn)?
+        .into_iter()
+        .find(|u| u.principal.role == role && u.principal.name == name && u.active);
+    if let Some(user) = existing {
+        return Ok(user.principal);
+    }
+    let new = NewUser {
+        name: name.into(),
+        role,
+        level: None,
+        agency_id: None,
+        oidc_subject: None,
+        role_from_groups: false,
+    };
+    Ok(insert_user(conn, new, now)?.principal)
+}

@@ -37,23 +37,8 @@ pub struct PollPass {
 /// The principal the poller ingests as: the active `mailgate` user named
 /// `Mailbox poller`, created the first time.
 pub fn poller_principal(runtime: &Runtime) -> Result<Principal, crate::db::StoreError> {
-    const NAME: &str = "Mailbox poller";
     crate::db::with_connection(&runtime.pool, |conn| {
-        let existing = crate::db::users::list_users(conn)?
-            .into_iter()
-            .find(|u| u.principal.role == Role::Mailgate && u.principal.name == NAME && u.active);
-        if let Some(user) = existing {
-            return Ok(user.principal);
-        }
-        let new = crate::db::users::NewUser {
-            name: NAME.into(),
-            role: Role::Mailgate,
-            level: None,
-            agency_id: None,
-            oidc_subject: None,
-            role_from_groups: false,
-        };
-        Ok(crate::db::users::insert_user(conn, new, runtime.now())?.principal)
+        crate::db::users::machine_principal(conn, Role::Mailgate, "Mailbox poller", runtime.now())
     })
 }
 

@@ -21,23 +21,8 @@ pub fn cadence(ticket_after_seconds: u32) -> Duration {
 /// The principal the timer acts as: the active `monitor` user named `Outage timer`, created
 /// the first time.
 fn timer_principal(runtime: &Runtime) -> Result<Principal, crate::db::StoreError> {
-    const NAME: &str = "Outage timer";
     crate::db::with_connection(&runtime.pool, |conn| {
-        let existing = crate::db::users::list_users(conn)?
-            .into_iter()
-            .find(|u| u.principal.role == Role::Monitor && u.principal.name == NAME && u.active);
-        if let Some(user) = existing {
-            return Ok(user.principal);
-        }
-        let new = crate::db::users::NewUser {
-            name: NAME.into(),
-            role: Role::Monitor,
-            level: None,
-            agency_id: None,
-            oidc_subject: None,
-            role_from_groups: false,
-        };
-        Ok(crate::db::users::insert_user(conn, new, runtime.now())?.principal)
+        crate::db::users::machine_principal(conn, Role::Monitor, "Outage timer", runtime.now())
     })
 }
 
