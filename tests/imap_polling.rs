@@ -7,7 +7,7 @@
 
 mod common;
 
-use common::imap::ImapServer;
+use common::imap::{ImapServer, serve_process};
 use common::mail_in::message;
 use common::smtp::wait_until;
 use common::{TestApp, spawn_app_with, test_settings};
@@ -251,26 +251,6 @@ fn a_server_that_stops_answering_fails_the_pass_instead_of_holding_the_poller() 
     drop(held.join());
 }
 
-/// `helpdesk serve` as a process of its own, polling `imap_url` for the database at `url`.
-fn serve_process(url: &str, imap_url: &str, dir: &std::path::Path) -> std::process::Child {
-    let bind = format!("127.0.0.1:{}", common::smtp::free_port());
-    std::process::Command::new(env!("CARGO_BIN_EXE_helpdesk"))
-        .arg("serve")
-        .current_dir(dir)
-        .env("DATABASE_URL", url)
-        .env_remove("HELPDESK_DATABASE_URL")
-        .env_remove("HELPDESK_CONFIG")
-        .env("HELPDESK_BIND", bind)
-        .env("HELPDESK_OUTBOX_DIR", dir.join("outbox"))
-        .env("HELPDESK_IMAP_URL", imap_url)
-        .env("HELPDESK_IMAP_POLL_INTERVAL_SECONDS", "1")
-        .env("HELPDESK_LOG", "warn")
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .expect("the binary runs")
-}
-
 #[test]
 fn a_poller_killed_mid_batch_and_restarted_ingests_each_message_once() {
     const COUNT: usize = 300;
@@ -282,7 +262,7 @@ fn a_poller_killed_mid_batch_and_restarted_ingests_each_message_once() {
     // with SIGKILL while it works through the mailbox.
     let app = spawn_app_with(test_settings());
     let dir = tempfile::tempdir().unwrap();
-    let mut first = serve_process(&app.database_url, &server.url("INBOX"), dir.path());
+    let mut first = serve_process(&app.database_url, &server.url("INBOX"), dir.path(), &[]);
     wait_until(Duration::from_secs(60), || !all_tickets(&app).is_empty());
     first.kill().unwrap();
     first.wait().unwrap();
@@ -293,7 +273,7 @@ fn a_poller_killed_mid_batch_and_restarted_ingests_each_message_once() {
         "a message is stored before it is flagged"
     );
 
-    let mut again = serve_process(&app.database_url, &server.url("INBOX"), dir.path());
+    let mut again = serve_process(&app.database_url, &server.url("INBOX"), dir.path(), &[]);
     wait_until(Duration::from_secs(120), || {
         server.flagged("INBOX") == (COUNT, COUNT)
     });

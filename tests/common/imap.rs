@@ -139,3 +139,31 @@ impl Drop for ImapServer {
         self.stop();
     }
 }
+
+/// `helpdesk serve` as a process of its own, polling `imap_url` for the database at `url`,
+/// with `env` besides; its log (warnings) goes to `dir/serve.log`.
+pub fn serve_process(
+    url: &str,
+    imap_url: &str,
+    dir: &Path,
+    env: &[(&str, &str)],
+) -> std::process::Child {
+    let bind = format!("127.0.0.1:{}", super::smtp::free_port());
+    let log = std::fs::File::create(dir.join("serve.log")).unwrap();
+    Command::new(env!("CARGO_BIN_EXE_helpdesk"))
+        .arg("serve")
+        .current_dir(dir)
+        .env("DATABASE_URL", url)
+        .env_remove("HELPDESK_DATABASE_URL")
+        .env_remove("HELPDESK_CONFIG")
+        .env("HELPDESK_BIND", bind)
+        .env("HELPDESK_OUTBOX_DIR", dir.join("outbox"))
+        .env("HELPDESK_IMAP_URL", imap_url)
+        .env("HELPDESK_IMAP_POLL_INTERVAL_SECONDS", "1")
+        .env("HELPDESK_LOG", "warn")
+        .envs(env.iter().copied())
+        .stdout(std::process::Stdio::null())
+        .stderr(log)
+        .spawn()
+        .expect("the binary runs")
+}

@@ -15,6 +15,7 @@ pub mod mail_in;
 pub mod oidc;
 pub mod public;
 pub mod smtp;
+pub mod tls_front;
 
 #[allow(
     unused_imports,
