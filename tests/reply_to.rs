@@ -157,14 +157,15 @@ fn a_reply_to_a_ticket_the_mailbox_brought_names_the_mailbox_address() {
     };
     let app = spawn_app_with(settings);
     let (_, agent) = app.add_user(Role::Agent, Some(Level::First), None);
-    let mut id = None;
+    // Flagged once the whole ingest is done, the message marked as the ticket's.
     wait_until(Duration::from_secs(30), || {
-        id = app.get("/tickets", &app.admin).json()["items"][0]["id"]
-            .as_str()
-            .map(str::to_owned);
-        id.is_some()
+        server.flagged("INBOX") == (1, 1)
     });
-    let received = reply_received(&app, &sink, &agent, &id.unwrap());
+    let id = app.get("/tickets", &app.admin).json()["items"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let received = reply_received(&app, &sink, &agent, &id);
     assert_eq!(
         parse(&received).reply_to.as_deref(),
         Some("assistenza@cst.example.org")
