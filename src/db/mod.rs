@@ -41,6 +41,7 @@ pub const INSERT_CHUNK: usize = 1000;
 
 pub mod agencies;
 pub mod api_tokens;
+pub mod attachments;
 pub mod audit;
 pub mod calendars;
 pub mod clocks;

@@ -281,7 +281,13 @@ fn continue_ticket(
     ticket: &Ticket,
 ) -> Result<Ingested, StoreError> {
     let now = runtime.now();
-    let kept = inbound::keep_attachments(conn, entry.id, ticket.id, &mail.attachments, now)?;
+    let kept = crate::db::attachments::keep_attachments(
+        conn,
+        entry.id,
+        ticket.id,
+        &mail.attachments,
+        now,
+    )?;
     let mut details = Map::new();
     details.insert("from".into(), json!(mail.from_address));
     details.insert("subject".into(), json!(mail.subject));
@@ -311,7 +317,7 @@ fn continue_ticket(
     })
 }
 
-fn attachment_json(attachment: &inbound::StoredAttachment) -> Value {
+fn attachment_json(attachment: &crate::db::attachments::StoredAttachment) -> Value {
     json!({"id": attachment.id, "filename": attachment.filename,
            "content_type": attachment.content_type, "size": attachment.size})
 }
@@ -351,7 +357,7 @@ fn open_ticket(
     let engine = runtime.engine();
     let created = create_ticket(conn, &engine, &new, actor, Some(&key), now)?;
     let ticket = created.ticket;
-    inbound::keep_attachments(conn, entry.id, ticket.id, &mail.attachments, now)?;
+    crate::db::attachments::keep_attachments(conn, entry.id, ticket.id, &mail.attachments, now)?;
     let acknowledgement = match runtime.settings.mail_acknowledgement && !mail.automatic {
         true => {
             let commitment = engine

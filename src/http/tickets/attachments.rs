@@ -26,8 +26,8 @@ pub struct AttachmentResponse {
     pub size: i64,
 }
 
-impl From<db::inbound::StoredAttachment> for AttachmentResponse {
-    fn from(stored: db::inbound::StoredAttachment) -> AttachmentResponse {
+impl From<db::attachments::StoredAttachment> for AttachmentResponse {
+    fn from(stored: db::attachments::StoredAttachment) -> AttachmentResponse {
         AttachmentResponse {
             id: stored.id,
             filename: stored.filename,
@@ -64,7 +64,7 @@ pub async fn get_attachment(
         return Err(ApiError::NotFound("attachment"));
     }
     let (stored, body) = state
-        .run(move |conn| db::inbound::find_attachment(conn, id, attachment_id))
+        .run(move |conn| db::attachments::find_attachment(conn, id, attachment_id))
         .await?
         .ok_or(ApiError::NotFound("attachment"))?;
     // The name as a quoted string without what would end it; the content type as stored

@@ -139,7 +139,7 @@ pub async fn get_ticket(
                 false => Vec::new(),
             };
             let attachments = match flags.has_attachments {
-                true => db::inbound::list_attachments(conn, ticket.id)?,
+                true => db::attachments::list_attachments(conn, ticket.id)?,
                 false => Vec::new(),
             };
             Ok((messages, attachments))
