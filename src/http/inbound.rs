@@ -213,12 +213,7 @@ pub async fn list_quarantine(
     let mut entries = state
         .run(move |conn| db::inbound::list_quarantine(conn, query.cursor, i64::from(limit) + 1))
         .await?;
-    let next_cursor = if entries.len() > limit as usize {
-        entries.truncate(limit as usize);
-        entries.last().map(|entry| entry.id)
-    } else {
-        None
-    };
+    let next_cursor = crate::http::input::end_page(&mut entries, limit, |entry| entry.id);
     Ok(HttpResponse::Ok().json(InboundMessageList {
         items: entries
             .iter()

@@ -284,9 +284,35 @@ pub fn page_limit(requested: Option<u32>, default: u32, max: u32) -> Result<u32,
     Ok(limit)
 }
 
+/// Ends a page read with one row more than `limit` (`limit + 1`): keeps `limit` rows and
+/// returns the cursor of the next page (the last row kept), or `None` when this is the last.
+pub fn end_page<T>(
+    rows: &mut Vec<T>,
+    limit: u32,
+    id_of: impl Fn(&T) -> uuid::Uuid,
+) -> Option<uuid::Uuid> {
+    if rows.len() > limit as usize {
+        rows.truncate(limit as usize);
+        rows.last().map(id_of)
+    } else {
+        None
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_page_read_one_row_long_names_the_next_and_a_short_one_none() {
+        let ids: Vec<uuid::Uuid> = (0..4).map(|_| uuid::Uuid::now_v7()).collect();
+        let mut rows = ids.clone();
+        assert_eq!(end_page(&mut rows, 3, |id| *id), Some(ids[2]));
+        assert_eq!(rows, ids[..3]);
+        let mut rows = ids[..3].to_vec();
+        assert_eq!(end_page(&mut rows, 3, |id| *id), None);
+        assert_eq!(rows.len(), 3);
+    }
 
     #[derive(Debug, serde::Deserialize)]
     #[serde(deny_unknown_fields)]

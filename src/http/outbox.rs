@@ -124,12 +124,7 @@ pub async fn list_outbox(
     let mut entries = state
         .run(move |conn| db::outbox::list_outbox(conn, &filter, i64::from(limit) + 1))
         .await?;
-    let next_cursor = if entries.len() > limit as usize {
-        entries.truncate(limit as usize);
-        entries.last().map(|entry| entry.id)
-    } else {
-        None
-    };
+    let next_cursor = crate::http::input::end_page(&mut entries, limit, |entry| entry.id);
     Ok(HttpResponse::Ok().json(OutboxList {
         items: entries.into_iter().map(OutboxEntryResponse::from).collect(),
         next_cursor,
